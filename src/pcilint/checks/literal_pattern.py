@@ -1,0 +1,109 @@
+"""Check kind ``literal-pattern``: a literal (Python string/number, or a line of a settings file)
+matching a regular expression, optionally confirmed by a validator (``pan``: Luhn + issuer prefix).
+
+Used by the secrets rules (Stripe keys, webhook signing secrets, card-number literals).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import libcst as cst
+
+from pcilint.analysis.cardnumbers import is_pan
+from pcilint.analysis.literals import literal_text, string_value
+from pcilint.checks import register
+from pcilint.checks.base import CheckKind, FileContext, Param
+from pcilint.masking import mask_text
+
+VALIDATORS = {"none", "pan"}
+
+
+@register
+class LiteralPattern(CheckKind):
+    kind = "literal-pattern"
+    PARAMS = {
+        "pattern": Param("regex", required=True,
+                         doc="Regular expression searched in each literal (group 0 is the secret)."),
+        "validator": Param("str", default="none", doc="Extra confirmation: none or pan."),
+        "skip_in_tests": Param("bool", default=False,
+                               doc="Do not report in test code (tests/, test_*.py, conftest.py)."),
+        "file_kinds": Param("list[str]", default=["python", "settings"],
+                            doc="Which files to search: python, settings, template."),
+        "integers": Param("bool", default=False, doc="Also search integer literals."),
+        "prefilter": Param("list[str]", default=None,
+                           doc="Regex fragments one of which must be in a file (default: none)."),
+        "downgrade": Param("dict", default=None,
+                           doc="{values: [...], severity: low}: matches in this list get this severity."),
+    }
+
+    def setup(self) -> None:
+        if self.p["validator"] not in VALIDATORS:
+            from pcilint.errors import RuleError
+
+            path, _, line = self.rule.source.rpartition(":")
+            raise RuleError(f"unknown validator (known: {', '.join(sorted(VALIDATORS))})",
+                            path=path, line=self.rule.param_lines.get("validator", int(line)),
+                            field=f"{self.rule.id}.check.validator")
+        self.FILE_KINDS = tuple(self.p["file_kinds"])  # type: ignore[misc]
+        down = self.p["downgrade"] or {}
+        self.downgrade_values = {str(v).replace(" ", "").replace("-", "") for v in
+                                 down.get("values", [])}
+        self.downgrade_severity = down.get("severity")
+
+    def prefilter_terms(self) -> list[str] | None:
+        return self.p["prefilter"]
+
+    def _matches(self, text: str) -> Iterator[tuple[int, int, str]]:
+        for m in self.p["pattern"].finditer(text):
+            value = m.group(0)
+            if self.p["validator"] == "pan" and not is_pan(value):
+                continue
+            yield m.start(), m.end(), value
+
+    def _fields(self, value: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {"literal": mask_text(value) if mask_text(value) != value
+                                  else value[:4] + "…"}
+        normalized = value.replace(" ", "").replace("-", "")
+        if self.downgrade_severity and normalized in self.downgrade_values:
+            fields["severity"] = self.downgrade_severity
+        return fields
+
+    def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
+        if self.p["skip_in_tests"] and ctx.is_test:
+            return None
+        check = self
+
+        class Visitor(cst.BatchableCSTVisitor):
+            def _literal(self, node: cst.CSTNode) -> None:
+                text = (string_value(node) if isinstance(node, cst.ConcatenatedString)
+                        else literal_text(node))
+                if not text:
+                    return
+                for _start, _end, value in check._matches(text):
+                    ctx.report(check.rule, node, **check._fields(value))
+                    return
+
+            def visit_SimpleString(self, node: cst.SimpleString) -> None:
+                self._literal(node)
+
+            def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+                self._literal(node)
+
+            def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+                self._literal(node)
+
+            def visit_Integer(self, node: cst.Integer) -> None:
+                if check.p["integers"]:
+                    self._literal(node)
+
+        return Visitor()
+
+    def check_text(self, ctx: FileContext) -> None:
+        if self.p["skip_in_tests"] and ctx.is_test:
+            return
+        for number, line in enumerate(ctx.lines, 1):
+            for start, end, value in self._matches(line):
+                ctx.report(self.rule, line=number, column=start + 1, end_line=number,
+                           end_column=end + 1, **self._fields(value))
+                break

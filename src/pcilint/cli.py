@@ -1,0 +1,179 @@
+"""The ``pcilint`` command line (click)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pcilint import __version__
+from pcilint.config import Settings, find_config, load_config
+from pcilint.errors import PcilintError
+from pcilint.findings import SEVERITIES, severity_at_least
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _split_codes(values: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out += [c.strip().upper() for c in v.split(",") if c.strip()]
+    return out
+
+
+def _load_settings(config: str | None, paths: list[Path]) -> Settings:
+    if config:
+        path = Path(config)
+        if not path.is_file():
+            raise PcilintError("configuration file not found", path=config)
+        return load_config(path)
+    start = paths[0] if paths else Path.cwd()
+    return load_config(find_config(start))
+
+
+def _fail(exc: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    if isinstance(exc, PcilintError):
+        click.echo(f"pcilint: error: {exc}", err=True)
+    else:
+        click.echo(f"pcilint: internal error: {type(exc).__name__}: {exc} "
+                   "(rerun with --debug for the traceback, and please report it)", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pcilint")
+def main() -> None:
+    """Find PCI card-data leakage in Python projects that integrate Stripe."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "formats", multiple=True, default=("text",), show_default=True,
+              help="Output format (text, json, ...); repeat with --output for several reports.")
+@click.option("--output", "-o", "outputs", multiple=True, type=click.Path(path_type=Path),
+              help="Write the matching --format to this file (atomically) instead of stdout.")
+@click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated).")
+@click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes (comma-separated).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help="Lowest severity that fails the run (default: low, or config fail_on).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes (0 = all cores).")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Extra YAML rule file or directory (repeatable).")
+@click.option("--config", type=click.Path(), help="Configuration file (default: nearest one found).")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--show-trace", is_flag=True, help="Show how card data reached each sink.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--warn-unused-ignores", is_flag=True,
+              help="Report `# pcilint: ignore` comments that suppressed nothing.")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=5 * 1024 * 1024,
+              show_default=True, help="Skip files larger than this many bytes.")
+@click.option("--file-timeout", type=float, default=60.0, show_default=True,
+              help="Seconds one file may take before its analysis is stopped (0 = no limit).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def check(paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
+          select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
+          jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
+          show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
+          file_timeout: float, debug: bool) -> None:
+    """Scan PATHS (default: the current directory) for card-data leaks."""
+    try:
+        code = _check(list(paths) or [Path(".")], formats, outputs, select, ignore, fail_on,
+                      exit_zero, jobs, rule_paths, config, quiet, show_trace, statistics,
+                      warn_unused_ignores, max_file_size, file_timeout)
+    except (PcilintError, Exception) as exc:  # noqa: BLE001 - never crash with a raw traceback
+        _fail(exc, debug)
+    else:
+        sys.exit(code)
+
+
+def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...],
+           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
+           jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
+           show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
+           file_timeout: float) -> int:
+    from pcilint.engine import Options, Scanner
+    from pcilint.reporters import FORMATS, ReportContext, get_renderer
+    from pcilint.reporters.output import write_atomic
+
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise PcilintError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})",
+                               field="--format")
+    if outputs and len(outputs) != len(formats):
+        raise PcilintError("give one --output per --format (or none to print one format)",
+                           field="--output")
+    if not outputs and len(formats) > 1:
+        raise PcilintError("several --format values need an --output each", field="--format")
+    settings = _load_settings(config, paths)
+    options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
+                      select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
+                      extra_rules=list(rule_paths))
+    scanner = Scanner(settings, options)
+    result = scanner.scan(paths)
+    if not warn_unused_ignores:
+        result.unused_suppressions = []
+    threshold = fail_on or settings.fail_on
+    ctx = ReportContext(rules=scanner.rules, show_trace=show_trace, statistics=statistics,
+                        config_source=settings.source, scanned_paths=[str(p) for p in paths],
+                        fail_on=threshold)
+    for i, fmt in enumerate(formats):
+        text = get_renderer(fmt)(result, ctx)
+        if fmt == "text" and quiet:
+            text = "".join(line + "\n" for line in text.splitlines()
+                           if not line.startswith("Found "))
+        if outputs:
+            write_atomic(outputs[i], text)
+        else:
+            click.echo(text, nl=False)
+    if formats != ("text",) or outputs:
+        for e in result.errors:
+            click.echo(f"pcilint: {e.path}: {e.message}", err=True)
+        for path, line, codes in result.unused_suppressions:
+            click.echo(f"pcilint: {path}:{line}: unused suppression ({codes})", err=True)
+    failing = any(severity_at_least(f.severity, threshold) for f in result.findings)
+    return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
+
+
+@main.command("rules")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path))
+@click.option("--config", type=click.Path())
+def list_rules(rule_paths: tuple[Path, ...], config: str | None) -> None:
+    """List every rule: code, severity, category and summary."""
+    from pcilint.ruleset import load_rules
+
+    try:
+        settings = _load_settings(config, [])
+        rules = load_rules(settings.extend_rules + list(rule_paths))
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc, False)
+    for r in rules:
+        click.echo(f"{r.id}  {r.severity:<8} {r.category:<12} {r.name}: {r.summary}")
+
+
+@main.command("rule")
+@click.argument("code")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path))
+def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
+    """Print the documentation page of rule CODE."""
+    from pcilint.ruledoc import render_rule_page
+    from pcilint.ruleset import load_rules
+
+    try:
+        rules = load_rules(list(rule_paths))
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc, False)
+    match = [r for r in rules if r.id == code.upper() or r.name == code]
+    if not match:
+        click.echo(f"pcilint: error: no rule {code!r} (see `pcilint rules`)", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(render_rule_page(match[0]))
+
+

@@ -1,0 +1,334 @@
+"""The scan: discover files, parse each once, run every active check in one batched traversal,
+then the project-wide phase, suppressions and ordering.
+
+Files are analysed in worker processes (``jobs``); each returns a picklable :class:`FileResult`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import signal
+import sys
+import threading
+import time
+import tokenize
+import io
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+
+from pcilint.checks.base import FileContext, ProjectReporter
+from pcilint.config import Settings, code_matches
+from pcilint.discovery import SourceFile, discover
+from pcilint.errors import ConfigError
+from pcilint.findings import Finding, ScanError, ScanResult, assign_fingerprints
+from pcilint.ruleset import Rule, load_rules
+from pcilint.suppressions import SuppressionMap, python_suppressions, text_suppressions
+
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+DEFAULT_FILE_TIMEOUT = 60.0
+# Below this many files a process pool costs more than it saves.
+MIN_FILES_FOR_POOL = 24
+
+
+class FileTimeout(Exception):
+    pass
+
+
+@dataclass
+class Options:
+    jobs: int = 0  # 0 = all cores
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    file_timeout: float = DEFAULT_FILE_TIMEOUT
+    select: list[str] | None = None  # command line, replaces the config's
+    extend_ignore: list[str] = field(default_factory=list)
+    extra_rules: list[Path] = field(default_factory=list)
+    include_builtin_rules: bool = True
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    scanned: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)  # rule id -> project facts
+    suppressions: SuppressionMap | None = None
+
+
+class Scanner:
+    """A configured scanner: the active rules and settings, reusable across scans."""
+
+    def __init__(self, settings: Settings, options: Options, rules: list[Rule] | None = None) -> None:
+        self.settings = settings
+        self.options = options
+        if rules is None:
+            rules = load_rules(settings.extend_rules + options.extra_rules,
+                               include_builtin=options.include_builtin_rules)
+        self.all_rules = rules
+        self.rules = select_rules(rules, options.select if options.select is not None
+                                  else settings.select, settings.ignore + options.extend_ignore)
+        self.kinds = {k for r in self.rules for k in r.check.FILE_KINDS}
+
+    # -- one file -------------------------------------------------------------------------------
+    def rules_for(self, path: str, file_kind: str) -> list[Rule]:
+        ignored: list[str] = []
+        for glob, codes in self.settings.per_file_ignores.items():
+            if _glob_match(path, glob, self.settings.root):
+                ignored += codes
+        return [r for r in self.rules if file_kind in r.check.FILE_KINDS
+                and not code_matches(r.id, ignored)]
+
+    def analyze_text(self, path: str, text: str, file_kind: str) -> FileResult:
+        """Analyse one file's decoded text (used by workers and by the rule-example tests)."""
+        result = FileResult(path=path)
+        rules = self.rules_for(path, file_kind)
+        if not rules:
+            result.scanned = True
+            return result
+        module = None
+        if file_kind == "python":
+            try:
+                module = cst.parse_module(text)
+            except cst.ParserSyntaxError as exc:
+                result.error = f"syntax error at line {exc.raw_line}: {exc.message}"
+                return result
+            except RecursionError:
+                result.error = "expression nested too deeply to parse"
+                return result
+        ctx = FileContext(path, text, file_kind, self.settings, module)
+        if module is not None:
+            visitors = [v for v in (r.check.visitor(ctx) for r in rules) if v is not None]
+            if visitors:
+                cst.visit_batched(module, visitors)
+            result.suppressions = python_suppressions(text)
+        else:
+            for rule in rules:
+                rule.check.check_text(ctx)
+            result.suppressions = text_suppressions(text)
+        for rule in rules:
+            facts = rule.check.project_facts(ctx)
+            if facts is not None:
+                result.facts[rule.id] = facts
+        result.findings = ctx.findings
+        result.scanned = True
+        return result
+
+    def analyze_file(self, source: SourceFile) -> FileResult:
+        try:
+            if source.size > self.options.max_file_size:
+                return FileResult(path=source.display, error=(
+                    f"skipped: file is {source.size / 1e6:.1f} MB, over the "
+                    f"{self.options.max_file_size / 1e6:.1f} MB limit (--max-file-size)"))
+            try:
+                data = source.path.read_bytes()
+            except FileNotFoundError:
+                return FileResult(path=source.display, error="file disappeared during the scan")
+            except OSError as exc:
+                return FileResult(path=source.display,
+                                  error=f"cannot read: {exc.strerror or type(exc).__name__}")
+            text, problem = decode_source(data, source.kind)
+            if text is None:
+                return FileResult(path=source.display, error=problem)
+            with _time_limit(self.options.file_timeout):
+                return self.analyze_text(source.display, text, source.kind)
+        except FileTimeout:
+            return FileResult(path=source.display, error=(
+                f"analysis took longer than {self.options.file_timeout:g} s and was stopped "
+                "(--file-timeout)"))
+        except RecursionError:
+            return FileResult(path=source.display, error="code nested too deeply to analyse")
+        except MemoryError:
+            return FileResult(path=source.display, error="out of memory while analysing this file")
+
+    # -- the whole scan ---------------------------------------------------------------------------
+    def scan(self, paths: list[Path], cwd: Path | None = None) -> ScanResult:
+        started = time.perf_counter()
+        cwd = cwd or Path.cwd()
+        files, problems = discover(paths, self.kinds, self.settings.exclude, self.settings.root, cwd)
+        result = ScanResult(files_discovered=len(files))
+        result.errors += [ScanError(p, m) for p, m in problems]
+        file_results = self._run(files)
+        by_path: dict[str, FileResult] = {}
+        findings: list[Finding] = []
+        for fr in file_results:
+            by_path[fr.path] = fr
+            if fr.error:
+                result.errors.append(ScanError(fr.path, fr.error))
+            if fr.scanned:
+                result.files_scanned += 1
+            findings += fr.findings
+        findings += self._project_phase(by_path, {f.display: f for f in files})
+        findings = self._suppress(findings, by_path, result)
+        result.findings = sorted(_dedupe(findings), key=lambda f: f.sort_key)
+        assign_fingerprints(result.findings)
+        result.errors.sort(key=lambda e: (e.path, e.message))
+        result.duration_s = time.perf_counter() - started
+        return result
+
+    def _run(self, files: list[SourceFile]) -> list[FileResult]:
+        jobs = self.options.jobs or os.cpu_count() or 1
+        if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL:
+            return [self.analyze_file(f) for f in files]
+        # Largest files first: they set the tail of a parallel run.
+        ordered = sorted(files, key=lambda f: -f.size)
+        results: dict[str, FileResult] = {}
+        chunk = max(1, min(16, len(ordered) // (jobs * 8)))
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                     initargs=(self,)) as pool:
+                for fr in pool.map(_work, ordered, chunksize=chunk):
+                    results[fr.path] = fr
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): finish the rest here, one file at a time,
+            # so no file is silently lost.
+            for f in ordered:
+                if f.display not in results:
+                    results[f.display] = self.analyze_file(f)
+        return [results[f.display] for f in files if f.display in results]
+
+    def _project_phase(self, by_path: dict[str, FileResult],
+                       sources: dict[str, SourceFile]) -> list[Finding]:
+        line_cache: dict[str, list[str]] = {}
+
+        def line_of(path: str, line: int) -> str:
+            if path not in line_cache:
+                src = sources.get(path)
+                try:
+                    data = src.path.read_bytes() if src else b""
+                    text, _ = decode_source(data, src.kind if src else "python")
+                except OSError:
+                    text = None
+                line_cache[path] = (text or "").splitlines()
+            lines = line_cache[path]
+            return lines[line - 1] if 0 < line <= len(lines) else ""
+
+        reporter = ProjectReporter(line_of)
+        for rule in self.rules:
+            facts = {p: fr.facts[rule.id] for p, fr in by_path.items() if rule.id in fr.facts}
+            if facts or _overrides(rule.check, "check_project"):
+                rule.check.check_project(facts, reporter)
+        return reporter.findings
+
+    def _suppress(self, findings: list[Finding], by_path: dict[str, FileResult],
+                  result: ScanResult) -> list[Finding]:
+        kept = []
+        for f in findings:
+            fr = by_path.get(f.path)
+            sup = fr.suppressions if fr else None
+            if sup is not None and sup.suppresses(f.rule_id, f.line):
+                result.suppressed += 1
+                continue
+            kept.append(f)
+        for path, fr in by_path.items():
+            if fr.suppressions is not None:
+                for s in fr.suppressions.unused():
+                    result.unused_suppressions.append((path, s.line, ",".join(s.codes) or "all"))
+        result.unused_suppressions.sort()
+        return kept
+
+
+def _overrides(check: Any, name: str) -> bool:
+    from pcilint.checks.base import CheckKind
+
+    return getattr(type(check), name) is not getattr(CheckKind, name)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One defect, one finding: the same rule never reports the same line twice."""
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for f in sorted(findings, key=lambda f: f.sort_key):
+        key = (f.rule_id, f.path, f.line)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out
+
+
+def _glob_match(path: str, glob: str, root: Path | None) -> bool:
+    candidates = [path]
+    if root is not None:
+        try:
+            candidates.append(Path(os.path.abspath(path)).relative_to(root.resolve()).as_posix())
+        except ValueError:
+            pass
+    return any(fnmatch.fnmatch(c, glob) or fnmatch.fnmatch(c, glob.rstrip("/") + "/*")
+               for c in candidates)
+
+
+def select_rules(rules: list[Rule], select: list[str] | None, ignore: list[str]) -> list[Rule]:
+    for group, patterns in (("select", select or []), ("ignore", ignore)):
+        for pattern in patterns:
+            if not any(r.id.startswith(pattern) for r in rules):
+                raise ConfigError(f"{pattern!r} matches no rule (see `pcilint rules`)", field=group)
+    active = [r for r in rules if (select is None or code_matches(r.id, select))
+              and not code_matches(r.id, ignore)]
+    return active
+
+
+def decode_source(data: bytes, kind: str) -> tuple[str | None, str]:
+    """Decode file bytes: PEP 263 cookies and BOMs for Python, UTF-8 (then Latin-1) for the rest."""
+    if b"\x00" in data[:8192] or b"\x00" in data[-8192:]:
+        return None, "skipped: binary file (contains NUL bytes)"
+    if kind == "python":
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            return None, f"cannot decode: {exc.msg if hasattr(exc, 'msg') else exc}"
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+            return None, f"cannot decode as {encoding}: {reason} (add a PEP 263 coding cookie?)"
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        return text, ""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text, ""
+
+
+class _time_limit:
+    """SIGALRM-based per-file time budget (main thread on POSIX only; elsewhere no limit)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.active = (seconds > 0 and hasattr(signal, "setitimer")
+                       and threading.current_thread() is threading.main_thread())
+
+    def __enter__(self) -> None:
+        if self.active:
+            self.previous = signal.signal(signal.SIGALRM, self._raise)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    @staticmethod
+    def _raise(signum: int, frame: Any) -> None:
+        raise FileTimeout()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+
+_worker_scanner: Scanner | None = None
+
+
+def _init_worker(scanner: Scanner) -> None:
+    global _worker_scanner
+    _worker_scanner = scanner
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+
+
+def _work(source: SourceFile) -> FileResult:
+    assert _worker_scanner is not None
+    return _worker_scanner.analyze_file(source)

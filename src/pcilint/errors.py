@@ -1,0 +1,30 @@
+"""Errors that stop a run with exit code 2 (usage, configuration, rule files)."""
+
+from __future__ import annotations
+
+
+class PcilintError(Exception):
+    """A user-facing error: one line, naming the file, line and field where it can."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.detail = message
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path + (f":{self.line}" if self.line else "") + ": "
+        what = f"{self.field}: " if self.field else ""
+        return f"{where}{what}{self.detail}"
+
+
+class ConfigError(PcilintError):
+    pass
+
+
+class RuleError(PcilintError):
+    pass

@@ -1,0 +1,141 @@
+"""The values that flow from the engine to the reporters: findings, traces, errors and scan results.
+
+Everything here is plain data and picklable, so worker processes can return it.  Text that can
+contain source (messages, snippets, trace notes, error messages) is masked when it is created, so
+no reporter can ever print a full card number or secret key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pcilint.masking import mask_text
+
+SEVERITIES = ("critical", "high", "medium", "low")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # low=0 .. critical=3
+
+CATEGORIES = {
+    "1": "logging",
+    "2": "storage",
+    "3": "caching",
+    "4": "transmission",
+    "5": "transport",
+    "6": "webhook",
+    "7": "secrets",
+}
+
+
+def severity_at_least(severity: str, threshold: str) -> bool:
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One step of the evidence path from a card-data source to the sink."""
+
+    path: str
+    line: int
+    note: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "note", mask_text(self.note))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "note": self.note}
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    category: str
+    severity: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    pci_dss: tuple[str, ...] = ()
+    trace: tuple[TraceStep, ...] = ()
+    snippet: str = ""  # the (masked) source line of the finding, for reports and fingerprints
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        self.message = mask_text(self.message)
+        self.snippet = mask_text(self.snippet)
+        self.trace = tuple(self.trace)
+        self.pci_dss = tuple(self.pci_dss)
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.rule_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "category": self.category,
+            "severity": self.severity,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "message": self.message,
+            "pci_dss": list(self.pci_dss),
+            "fingerprint": self.fingerprint,
+            "trace": [step.to_json() for step in self.trace],
+        }
+
+
+def assign_fingerprints(findings: list[Finding]) -> None:
+    """Give every finding a fingerprint that survives unrelated edits above it.
+
+    The fingerprint hashes the rule, the file, the finding's own (masked, whitespace-folded) source
+    line and its rank among identical (rule, file, line text) findings - never the line number, and
+    never an unmasked literal.
+    """
+    seen: dict[tuple[str, str, str], int] = {}
+    for finding in sorted(findings, key=lambda f: f.sort_key):
+        text = " ".join(finding.snippet.split())
+        key = (finding.rule_id, finding.path, text)
+        rank = seen.get(key, 0)
+        seen[key] = rank + 1
+        digest = hashlib.sha256(
+            "\x1f".join((finding.rule_id, finding.path, text, str(rank))).encode("utf-8")
+        ).hexdigest()
+        finding.fingerprint = digest[:32]
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """A file that could not be analysed (the scan goes on without it)."""
+
+    path: str
+    message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", mask_text(self.message))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    files_scanned: int = 0
+    files_discovered: int = 0
+    duration_s: float = 0.0
+    suppressed: int = 0
+    unused_suppressions: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def by_severity(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for severity in SEVERITIES:
+            n = sum(1 for f in self.findings if f.severity == severity)
+            if n:
+                counts[severity] = n
+        return counts

@@ -1,0 +1,217 @@
+"""Loading and validating YAML rule packs.
+
+A rule pack is a YAML file with a top-level ``rules:`` list.  Each rule is data: its code, category,
+severity, message, PCI DSS requirements, documentation (``why``/``fix``), a ``check`` naming one of
+the check kinds implemented in :mod:`pcilint.checks` with that kind's parameters, and ``examples``
+(``bad`` code the rule must flag, ``good`` code it must not).  See ``docs/writing-rules.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pcilint.errors import RuleError
+from pcilint.findings import CATEGORIES, SEVERITIES
+from pcilint.yamlload import LineDict, load_yaml
+
+RULE_ID = re.compile(r"^PCI[1-7][0-9]{2}$")
+RULE_KEYS = {
+    "id", "name", "category", "severity", "message", "pci_dss", "summary", "why", "fix",
+    "references", "check", "examples", "tags",
+}
+REQUIRED_KEYS = ("id", "name", "category", "severity", "message", "pci_dss", "summary", "why",
+                 "fix", "check", "examples")
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    path: str  # the file name the example is analysed as (decides test-file and template handling)
+    line: int  # where the example stands in the rule file
+
+
+@dataclass
+class Rule:
+    id: str
+    name: str
+    category: str
+    severity: str
+    message: str
+    pci_dss: tuple[str, ...]
+    summary: str
+    why: str
+    fix: str
+    kind: str
+    params: dict[str, Any]
+    bad: list[Example]
+    good: list[Example]
+    references: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    source: str = ""  # "path:line" of the rule's definition
+    param_lines: dict[str, int] = field(default_factory=dict)  # check parameter -> line in the file
+    check: Any = field(default=None, repr=False)  # the instantiated CheckKind
+
+    def render_message(self, **fields: Any) -> str:
+        return self.message.format_map(_Missing(fields))
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def builtin_rules_dir() -> Path:
+    """The shipped rule packs: ``pcilint/_rules`` in an installed wheel, ``rules/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return here.parent.parent / "rules"
+
+
+def rule_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.glob("*.yaml") if p.is_file()) + sorted(
+            p for p in path.glob("*.yml") if p.is_file())
+    return [path]
+
+
+def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) -> list[Rule]:
+    """Load the shipped packs plus ``extra`` files or directories; validate everything."""
+    from pcilint.checks import instantiate  # late: checks import ruleset types
+
+    files: list[Path] = []
+    if include_builtin:
+        files += rule_files(builtin_rules_dir())
+    for p in extra or []:
+        if not p.exists():
+            raise RuleError("rule file or directory not found", path=str(p))
+        files += rule_files(p)
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        for rule in load_rule_file(f):
+            if rule.id in seen:
+                raise RuleError(f"duplicate rule id {rule.id} (first defined at {seen[rule.id]})",
+                                path=rule.source.rsplit(":", 1)[0],
+                                line=int(rule.source.rsplit(":", 1)[1]), field="id")
+            seen[rule.id] = rule.source
+            rule.check = instantiate(rule)
+            rules.append(rule)
+    return sorted(rules, key=lambda r: r.id)
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    display = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"cannot read rule file: {exc}", path=display) from None
+    data = load_yaml(text, display, RuleError)
+    if not isinstance(data, dict) or "rules" not in data:
+        raise RuleError("a rule file must be a mapping with a top-level `rules:` list", path=display,
+                        line=getattr(data, "line", None) or 1)
+    unknown = set(data) - {"rules"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise RuleError(f"unknown top-level key {key!r}", path=display, line=data.line_of(key))
+    items = data["rules"]
+    if not isinstance(items, list):
+        raise RuleError("`rules` must be a list", path=display, line=data.line_of("rules"),
+                        field="rules")
+    return [_parse_rule(item, display) for item in items]
+
+
+def _fail(msg: str, path: str, node: Any, key: str | None = None) -> RuleError:
+    line = None
+    if isinstance(node, LineDict):
+        line = node.line_of(key) if key else node.line
+    return RuleError(msg, path=path, line=line, field=key)
+
+
+def _string(item: LineDict, key: str, path: str) -> str:
+    value = item[key]
+    if not isinstance(value, str) or not value.strip():
+        raise _fail("must be a non-empty string", path, item, key)
+    return value.strip()
+
+
+def _parse_rule(item: Any, path: str) -> Rule:
+    if not isinstance(item, LineDict):
+        raise RuleError("each rule must be a mapping", path=path, line=getattr(item, "line", None))
+    for key in item:
+        if key not in RULE_KEYS:
+            raise _fail(f"unknown rule key (allowed: {', '.join(sorted(RULE_KEYS))})", path, item,
+                        str(key))
+    for key in REQUIRED_KEYS:
+        if key not in item:
+            raise _fail(f"missing required key `{key}`", path, item) from None
+    rule_id = _string(item, "id", path)
+    if not RULE_ID.match(rule_id):
+        raise _fail(f"rule id {rule_id!r} must look like PCI<category digit 1-7><two digits>",
+                    path, item, "id")
+    category = _string(item, "category", path)
+    expected = CATEGORIES[rule_id[3]]
+    if category != expected:
+        raise _fail(f"{rule_id} belongs to category {expected!r}, not {category!r}", path, item,
+                    "category")
+    severity = _string(item, "severity", path)
+    if severity not in SEVERITIES:
+        raise _fail(f"severity must be one of {', '.join(SEVERITIES)}", path, item, "severity")
+    pci = item["pci_dss"]
+    if not isinstance(pci, list) or not pci or not all(
+            isinstance(x, str) and re.match(r"^\d+(\.\d+)*$", x) for x in pci):
+        raise _fail("must be a non-empty list of requirement numbers such as \"3.5.1\"", path,
+                    item, "pci_dss")
+    message = _string(item, "message", path)
+    try:
+        list(string.Formatter().parse(message))
+    except ValueError as exc:
+        raise _fail(f"bad message template: {exc}", path, item, "message") from None
+    check = item["check"]
+    if not isinstance(check, LineDict) or not isinstance(check.get("kind"), str):
+        raise _fail("must be a mapping with a `kind`", path, item, "check")
+    params = {k: v for k, v in check.items() if k != "kind"}
+    examples = item["examples"]
+    if not isinstance(examples, LineDict):
+        raise _fail("must be a mapping with `bad` and `good` lists", path, item, "examples")
+    bad = _examples(examples, "bad", path)
+    good = _examples(examples, "good", path)
+    refs = item.get("references", [])
+    tags = item.get("tags", [])
+    for key, value in (("references", refs), ("tags", tags)):
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise _fail("must be a list of strings", path, item, key)
+    rule = Rule(
+        id=rule_id, name=_string(item, "name", path), category=category, severity=severity,
+        message=message, pci_dss=tuple(pci), summary=_string(item, "summary", path),
+        why=_string(item, "why", path), fix=_string(item, "fix", path),
+        kind=check["kind"], params=params, bad=bad, good=good, references=tuple(refs),
+        tags=tuple(tags), source=f"{path}:{item.line}",
+        param_lines={str(k): check.line_of(str(k)) for k in check},
+    )
+    return rule
+
+
+def _examples(examples: LineDict, key: str, path: str) -> list[Example]:
+    raw = examples.get(key)
+    if not isinstance(raw, list) or not raw:
+        raise _fail(f"`{key}` must be a non-empty list of code examples", path, examples, key)
+    out = []
+    for i, entry in enumerate(raw):
+        line = raw.item_lines[i] if hasattr(raw, "item_lines") else examples.line_of(key)
+        if isinstance(entry, str):
+            out.append(Example(code=entry, path="example.py", line=line))
+        elif isinstance(entry, LineDict) and isinstance(entry.get("code"), str):
+            name = entry.get("path", "example.py")
+            if not isinstance(name, str):
+                raise _fail("example `path` must be a string", path, entry, "path")
+            out.append(Example(code=entry["code"], path=name, line=line))
+        else:
+            raise RuleError(f"each `{key}` example must be a code string or {{code, path}}",
+                            path=path, line=line, field=f"examples.{key}")
+    return out

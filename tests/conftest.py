@@ -1,0 +1,64 @@
+"""Shared test helpers: scan snippets and small trees with the real engine."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pcilint.cli import main
+from pcilint.config import Settings
+from pcilint.engine import Options, Scanner
+from pcilint.ruleset import load_rules
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def all_rules():
+    return load_rules()
+
+
+def scan_snippet(code: str, path: str = "example.py", select: list[str] | None = None,
+                 rules=None, settings: Settings | None = None):
+    """Analyse one in-memory file with the real engine; returns its FileResult."""
+    from pcilint.discovery import file_kind
+
+    scanner = Scanner(settings or Settings(), Options(jobs=1, select=select), rules=rules)
+    kind = file_kind(Path(path)) or "python"
+    return scanner.analyze_text(path, textwrap.dedent(code), kind)
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for name, content in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(textwrap.dedent(content), encoding="utf-8")
+    return root
+
+
+def run_cli(args: list[str], cwd: Path | None = None):
+    """Run the click CLI in-process; returns (exit_code, stdout, stderr)."""
+    import os
+
+    runner = CliRunner()
+    old = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        res = runner.invoke(main, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return res.exit_code, res.stdout, res.stderr
+
+
+def run_json(args: list[str], cwd: Path | None = None):
+    code, out, err = run_cli(["check", "--format", "json", *args], cwd)
+    return code, json.loads(out), err
