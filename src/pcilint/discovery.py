@@ -65,7 +65,7 @@ class _IgnoreStack:
         if gitignore.is_file():
             try:
                 lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-                spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
                 return _IgnoreStack(self.specs + ((directory, spec),))
             except (OSError, ValueError):
                 return self
@@ -86,7 +86,7 @@ def discover(paths: list[Path], kinds: set[str], exclude: list[str], exclude_roo
              cwd: Path | None = None) -> tuple[list[SourceFile], list[tuple[str, str]]]:
     """Return (files to scan, [(path, problem)]) for the given command-line paths."""
     cwd = cwd or Path.cwd()
-    user_spec = pathspec.PathSpec.from_lines("gitwildmatch", exclude) if exclude else None
+    user_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     root = (exclude_root or cwd).resolve()
     found: dict[str, SourceFile] = {}
     problems: list[tuple[str, str]] = []
