@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import inspect
 import sys
 import traceback
 from pathlib import Path
@@ -177,3 +177,22 @@ def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
     click.echo(render_rule_page(match[0]))
 
 
+
+
+@main.command("kinds")
+def list_kinds() -> None:
+    """Document the check kinds YAML rules can use, with their parameters."""
+    from pcilint.checks import KINDS, _load_all
+
+    _load_all()
+    for name in sorted(KINDS):
+        cls = KINDS[name]
+        doc = inspect.getdoc(cls) or inspect.getdoc(sys.modules[cls.__module__]) or ""
+        first_paragraph = " ".join(doc.split("\n\n")[0].split())
+        click.echo(f"{name}  (files: {', '.join(cls.FILE_KINDS)})")
+        if first_paragraph:
+            click.echo("    " + first_paragraph)
+        for pname, spec in cls.PARAMS.items():
+            req = "required" if spec.required else f"default {spec.default!r}"
+            click.echo(f"    {pname}: {spec.type}, {req} - {spec.doc}")
+        click.echo("")

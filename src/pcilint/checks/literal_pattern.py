@@ -21,7 +21,11 @@ VALIDATORS = {"none", "pan"}
 
 @register
 class LiteralPattern(CheckKind):
+    """A literal matching a regular expression (optionally confirmed as a card number), in Python
+    string/integer literals and in the lines of settings files."""
+
     kind = "literal-pattern"
+    FILE_KINDS = ("python", "settings", "template")  # narrowed per rule by `file_kinds`
     PARAMS = {
         "pattern": Param("regex", required=True,
                          doc="Regular expression searched in each literal (group 0 is the secret)."),
