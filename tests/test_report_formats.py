@@ -352,3 +352,16 @@ def test_statistics_go_to_stderr_with_machine_formats(tmp_path):
     assert re.search(r"^\s+2\s+PCI701\s+stripe-live-secret-key$", err, re.M)
     code, out, err = run_cli(["check", "--statistics", "."], cwd=tmp_path)
     assert re.search(r"^\s+2\s+PCI701", out, re.M) and "PCI701" not in err
+
+
+def test_one_of_several_formats_can_go_to_stdout(tmp_path):
+    write_tree(tmp_path, SECRETS_TREE)
+    code, out, err = run_cli(["check", ".", "--format", "github", "--output", "-", "--format", "sarif",
+                              "--output", "pcilint.sarif", "--statistics"], cwd=tmp_path)
+    assert code == 1
+    assert out.count("::error file=") == 2
+    assert json.loads((tmp_path / "pcilint.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
+    assert "PCI701" in err  # statistics: no text report on stdout to carry them
+    code, _, err = run_cli(["check", ".", "--format", "json", "--output", "-", "--format", "text",
+                            "--output", "-"], cwd=tmp_path)
+    assert code == 2 and "only one --format can go to stdout" in err

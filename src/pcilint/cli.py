@@ -57,7 +57,8 @@ def main() -> None:
 @click.option("--format", "formats", multiple=True, default=("text",), show_default=True,
               help="Output format (text, json, ...); repeat with --output for several reports.")
 @click.option("--output", "-o", "outputs", multiple=True, type=click.Path(path_type=Path),
-              help="Write the matching --format to this file (atomically) instead of stdout.")
+              help="Write the matching --format to this file (atomically) instead of stdout; "
+                   "'-' is stdout (for one of several formats).")
 @click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated).")
 @click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes (comma-separated).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
@@ -122,6 +123,9 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
                            field="--output")
     if not outputs and len(formats) > 1:
         raise PcilintError("several --format values need an --output each", field="--format")
+    to_stdout = [not outputs or str(outputs[i]) == "-" for i in range(len(formats))]
+    if sum(to_stdout) > 1:
+        raise PcilintError("only one --format can go to stdout (--output -)", field="--output")
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
@@ -150,14 +154,16 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
         if fmt == "text" and quiet:
             text = "".join(line + "\n" for line in text.splitlines()
                            if not line.startswith("Found "))
-        if outputs:
+        if not to_stdout[i]:
             write_atomic(outputs[i], text)
         else:
             click.echo(text, nl=False)
-    if statistics and (outputs or "text" not in formats):
+    # the text report carries statistics, errors and unused suppressions itself
+    text_on_stdout = any(f == "text" and out for f, out in zip(formats, to_stdout))
+    if statistics and not text_on_stdout:
         for line in statistics_lines(result, ctx):
             click.echo(line, err=True)
-    if formats != ("text",) or outputs:
+    if not text_on_stdout:
         for e in result.errors:
             click.echo(f"pcilint: {e.path}: {e.message}", err=True)
         for path, line, codes in result.unused_suppressions:
