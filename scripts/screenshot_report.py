@@ -43,9 +43,13 @@ def render_sample(html_path: Path) -> None:
 
 
 def render_scan(paths: list[str], html_path: Path) -> None:
+    # scan from inside a single directory, so the report shows project-relative paths
+    cwd = Path(paths[0]) if len(paths) == 1 and Path(paths[0]).is_dir() else Path.cwd()
+    if cwd != Path.cwd():
+        paths = ["."]
     cmd = [sys.executable, "-m", "pcilint", "check", *paths, "--format", "html", "--output",
-           str(html_path), "--exit-zero"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+           str(html_path.resolve()), "--exit-zero"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     if proc.returncode != 0 or not html_path.exists():
         raise SystemExit(f"pcilint failed ({proc.returncode}): {proc.stderr.strip()}")
 

@@ -153,7 +153,8 @@ def _summary(rv: Review) -> str:
 def _categories(rv: Review) -> str:
     rows = []
     for c in rv.categories:
-        rules = ", ".join(c.active_rules) if c.active_rules else '<span class="empty">no active rule</span>'
+        rules = (", ".join(c.active_rules) if c.active_rules
+                 else '<span class="empty" style="white-space:nowrap">no active rule</span>')
         rows.append(
             f"<tr><td><strong>{_e(c.title)}</strong><br><span class='note'>{_e(rule_family(c.category))}"
             f" — {_e(c.description)}</span></td><td class='num'>{c.findings}</td>"
