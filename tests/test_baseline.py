@@ -156,3 +156,20 @@ def test_covered_by_matches_scanned_directories_and_files():
     assert covered_by("a/b.py", ["."]) and covered_by("a/b.py", ["a"]) and covered_by("a/b.py", ["a/"])
     assert covered_by("a/b.py", ["a/b.py"])
     assert not covered_by("ab/c.py", ["a"]) and not covered_by("/abs/x.py", ["."])
+
+
+def test_write_baseline_masks_card_numbers_even_from_unmasked_entries(tmp_path):
+    from pcilint.baseline import load_baseline, write_baseline
+
+    f = Finding("PCI702", "secrets", "high", "a.py", 3, 1, 3, 20,
+                "card number literal 4242424242424242 in code", pci_dss=("3.5.1",),
+                snippet='CARD = "4242424242424242"')
+    assign_fingerprints([f])
+    # an entry written by hand (or an older tool) with a raw number is masked when carried over
+    keep = [{"fingerprint": "0" * 32, "rule_id": "PCI702", "path": "b.py",
+             "message": "card 4000 0566 5566 5556 in code"}]
+    write_baseline(tmp_path / "b.json", [f], keep)
+    raw = (tmp_path / "b.json").read_text(encoding="utf-8")
+    assert "4242424242424242" not in raw and "0566 5566" not in raw
+    assert "4242********4242" in raw
+    assert len(load_baseline(tmp_path / "b.json").entries) == 2

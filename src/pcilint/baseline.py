@@ -60,7 +60,8 @@ def write_baseline(path: Path, findings: list[Finding], keep: list[dict[str, str
 
     Returns the number of entries written.
     """
-    entries = {e["fingerprint"]: e for e in keep}
+    entries = {e["fingerprint"]: {**e, "message": mask_text(str(e.get("message", "")))}
+               for e in keep}
     for f in findings:
         if f.fingerprint:
             entries[f.fingerprint] = entry(f)
