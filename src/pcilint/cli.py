@@ -55,7 +55,8 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "formats", multiple=True, default=("text",), show_default=True,
-              help="Output format (text, json, ...); repeat with --output for several reports.")
+              help="Output format: text, json, sarif, junit, gitlab, github, markdown, html; "
+                   "repeat with --output for several reports.")
 @click.option("--output", "-o", "outputs", multiple=True, type=click.Path(path_type=Path),
               help="Write the matching --format to this file (atomically) instead of stdout; "
                    "'-' is stdout (for one of several formats).")
