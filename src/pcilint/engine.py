@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import libcst as cst
 
@@ -147,13 +147,15 @@ class Scanner:
             return FileResult(path=source.display, error="out of memory while analysing this file")
 
     # -- the whole scan ---------------------------------------------------------------------------
-    def scan(self, paths: list[Path], cwd: Path | None = None) -> ScanResult:
+    def scan(self, paths: list[Path], cwd: Path | None = None,
+             progress: Callable[[int, int], None] | None = None) -> ScanResult:
+        """Scan ``paths``; ``progress(done, total)`` is called as files finish (main process)."""
         started = time.perf_counter()
         cwd = cwd or Path.cwd()
         files, problems = discover(paths, self.kinds, self.settings.exclude, self.settings.root, cwd)
         result = ScanResult(files_discovered=len(files))
         result.errors += [ScanError(p, m) for p, m in problems]
-        file_results = self._run(files)
+        file_results = self._run(files, progress)
         by_path: dict[str, FileResult] = {}
         findings: list[Finding] = []
         for fr in file_results:
@@ -171,10 +173,16 @@ class Scanner:
         result.duration_s = time.perf_counter() - started
         return result
 
-    def _run(self, files: list[SourceFile]) -> list[FileResult]:
+    def _run(self, files: list[SourceFile],
+             progress: Callable[[int, int], None] | None = None) -> list[FileResult]:
         jobs = self.options.jobs or os.cpu_count() or 1
+        tick = progress or (lambda done, total: None)
         if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL:
-            return [self.analyze_file(f) for f in files]
+            serial = []
+            for f in files:
+                serial.append(self.analyze_file(f))
+                tick(len(serial), len(files))
+            return serial
         # Largest files first: they set the tail of a parallel run.
         ordered = sorted(files, key=lambda f: -f.size)
         results: dict[str, FileResult] = {}
@@ -184,6 +192,7 @@ class Scanner:
                                      initargs=(self,)) as pool:
                 for fr in pool.map(_work, ordered, chunksize=chunk):
                     results[fr.path] = fr
+                    tick(len(results), len(files))
         except BrokenProcessPool:
             # A worker died (killed, out of memory): finish the rest here, one file at a time,
             # so no file is silently lost.
