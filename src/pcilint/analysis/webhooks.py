@@ -106,6 +106,7 @@ class Unit:
     defects: list[tuple[str, int, str]] = field(default_factory=list)  # (kind, line, detail)
     calls: list[str] = field(default_factory=list)  # qualified names ("." prefix = module-local)
     hints: list[str] = field(default_factory=list)  # unresolved callee names
+    maybe_calls: list[str] = field(default_factory=list)  # method names on untyped receivers
     route_text: str = ""
     loaded_names: set[str] = field(default_factory=set)
 
@@ -353,6 +354,9 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             unit.calls.append(absolute(qualified, self.facts.module, self.facts.is_package))
         else:
             unit.hints.append(raw)
+            if "." in raw:
+                # ``obj.validate()`` on an object we cannot type: maybe a method of this module
+                unit.maybe_calls.append(raw.rsplit(".", 1)[1])
 
     def _line(self, node: cst.CSTNode) -> int:
         return self.ctx.position(node)[0]

@@ -9,7 +9,8 @@ are tried against both the qualified and the written name.
   what: text}`` - a call matching ``call`` whose argument (keyword ``keyword`` or positional ``arg``)
   is a literal (or a module constant) in ``values``; with neither keyword nor arg, the call itself;
   with ``argument_refs``, a call one of whose arguments names a matching object.
-* ``assignments``: ``{target: [globs], values: [...], what: text}`` - ``x.verify = False``.
+* ``assignments``: ``{target: [globs], values: [...], exclude: [globs], what: text}`` -
+  ``x.verify = False``.
 * ``references``: ``{name: [globs], what: text}`` - a use of ``ssl.CERT_NONE`` or
   ``ssl._create_unverified_context`` (comparisons such as ``mode == CERT_NONE`` are not uses).
 
@@ -136,6 +137,10 @@ class ApiUsage(CheckKind):
                         ctx.report(check.rule, hit, what=spec.get("what", shown), name=shown)
                         return
 
+            def visit_DictElement(self, node: cst.DictElement) -> None:
+                # ``{ssl.CERT_NONE: ...}`` is a lookup table, not a setting
+                attr_names.add(id(node.key))
+
             def visit_Assign(self, node: cst.Assign) -> None:
                 for target in node.targets:
                     self._assigned(target.target, node.value, node)
@@ -150,7 +155,8 @@ class ApiUsage(CheckKind):
                     return
                 target_names = names(target)
                 for spec in check.assignments:
-                    if _matches(target_names, spec["target"]) and value_in(value, spec["values"]):
+                    if _matches(target_names, spec["target"]) and value_in(value, spec["values"]) \
+                            and not _matches(target_names, _globs(spec.get("exclude"))):
                         shown = dotted_name(target) or "attribute"
                         ctx.report(check.rule, stmt, what=spec.get("what", shown), name=shown)
                         return
@@ -165,7 +171,8 @@ class ApiUsage(CheckKind):
                     self._reference(node)
 
             def _reference(self, node: cst.BaseExpression) -> None:
-                if not check.references or state["compare"] or state["import"]:
+                if not check.references or state["compare"] or state["import"] \
+                        or id(node) in attr_names:
                     return
                 ref_names = names(node)
                 if ref_names[0] == ref_names[1] and isinstance(node, cst.Name):

@@ -90,7 +90,8 @@ class StripeWebhook(CheckKind):
         for path, unit in graph.handlers():
             reach = graph.reachable(path, unit)
             units = [graph.unit(k) for k in reach]
-            verified = any(u.verifies for u in units) or graph.hinted(reach)
+            verified = any(u.verifies for u in units) or graph.hinted(reach) or any(
+                graph.unit(k).verifies for k in graph.reachable(path, unit, loose=True))
             without = next((u.without_verification for u in units if u.without_verification), 0)
             if defect == "unverified" and not verified and not without:
                 self._report(report, path, unit, detail="acts on the event without verifying its "
@@ -103,8 +104,13 @@ class StripeWebhook(CheckKind):
                     hit = next((d for d in graph.unit(key).defects if d[0] == defect), None)
                     if hit is not None:
                         where = graph.unit(key)
-                        self._report(report, path, unit, detail=hit[2],
-                                     where=f"{where.qualname} line {hit[1]}")
+                        if where is unit:
+                            place = f"line {hit[1]}"
+                        elif key[0] == path:
+                            place = f"in `{where.qualname}` at line {hit[1]}"
+                        else:
+                            place = f"in `{where.qualname}` at {key[0]}:{hit[1]}"
+                        self._report(report, path, unit, detail=hit[2], where=place)
                         break
         if defect in ("unverified", "without-verification"):
             return
@@ -211,13 +217,28 @@ class _Graph:
                 return self.by_name[f"{target}.{extra}"]
         return []
 
-    def reachable(self, path: str, unit: Unit) -> list[tuple[str, str]]:
+    def loose_callees(self, key: tuple[str, str]) -> list[tuple[str, str]]:
+        """Strict callees plus same-module methods named like calls on untyped receivers.
+
+        Used only to decide that a handler *is* verified (``obj.validate()`` where ``obj`` is an
+        instance of a class of this module), never to decide that something is a handler.
+        """
+        out = list(self.callees(key))
+        unit = self.units[key]
+        if unit.maybe_calls:
+            names = set(unit.maybe_calls)
+            out += [k for k, u in self.units.items() if k[0] == key[0] and u.class_name
+                    and u.name in names and k != key]
+        return out
+
+    def reachable(self, path: str, unit: Unit, loose: bool = False) -> list[tuple[str, str]]:
         start = (path, unit.qualname)
         seen = {start: None}
         stack = [start]
+        step = self.loose_callees if loose else self.callees
         while stack and len(seen) < 500:
             key = stack.pop()
-            for nxt in self.callees(key):
+            for nxt in step(key):
                 if nxt not in seen:
                     seen[nxt] = None
                     stack.append(nxt)
