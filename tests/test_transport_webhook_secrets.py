@@ -200,3 +200,46 @@ def test_placeholder_keys_are_not_secrets():
         F = "sk_test_1234567890abcdefghijklmnop"
         ''', path="settings.py", select=["PCI7"])
     assert result.findings == []
+
+
+def test_verification_through_a_method_on_an_untyped_object_of_this_module_counts():
+    # dj-stripe's shape: the view creates a model object whose validate() re-fetches the event
+    result = scan_snippet('''
+        import json
+        import stripe
+        from django.views import View
+
+        class Trigger:
+            @classmethod
+            def from_request(cls, request):
+                obj = cls()
+                obj.valid = obj.validate(json.loads(request.body))
+                return obj
+
+            def validate(self, data):
+                return stripe.Event.retrieve(data["id"]).type == data["type"]
+
+        class WebhookView(View):
+            def post(self, request):
+                trigger = Trigger.from_request(request)
+                if json.loads(request.body)["type"] == "invoice.paid":
+                    pass
+        ''', select=["PCI601"])
+    assert result.findings == []
+
+
+def test_odd_code_does_not_crash_the_new_checks():
+    result = scan_snippet('''
+        import requests, stripe
+        args = {"verify": False}
+        requests.get(*["http://a.io"], **args)
+        stripe.Webhook.construct_event(*parts)
+        @(lambda f: f)
+        def webhook(request):
+            try:
+                pass
+            except:
+                pass
+        x = requests.Session().get
+        ''', select=["PCI5", "PCI6", "PCI7"])
+    assert result.error is None

@@ -177,10 +177,13 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         self.loops = 0
         self.module_dispatch: set[str] = set()  # module-level names holding Stripe event names
         self.module_functions: set[str] = set()
+        self.module_classes: set[str] = set()
         self._def_nodes: dict[str, cst.FunctionDef] = {}
         for stmt in ctx.module.body:
             if isinstance(stmt, cst.FunctionDef):
                 self.module_functions.add(stmt.name.value)
+            elif isinstance(stmt, cst.ClassDef):
+                self.module_classes.add(stmt.name.value)
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
@@ -350,6 +353,10 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             unit.calls.append(f".{unit.class_name}.{raw.split('.', 1)[1]}")
         elif raw in self.module_functions:
             unit.calls.append("." + raw)
+        elif head in self.module_classes and raw.count(".") == 1:
+            unit.calls.append("." + raw)  # Trigger.from_request(...)
+        elif raw in self.module_classes:
+            unit.calls += [f".{raw}.__init__", f".{raw}.__call__"]
         elif qualified != raw or self.imports.is_imported(head):
             unit.calls.append(absolute(qualified, self.facts.module, self.facts.is_package))
         else:
