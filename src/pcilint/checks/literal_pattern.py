@@ -6,6 +6,7 @@ Used by the secrets rules (Stripe keys, webhook signing secrets, card-number lit
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 import libcst as cst
@@ -38,7 +39,10 @@ class LiteralPattern(CheckKind):
         "prefilter": Param("list[str]", default=None,
                            doc="Regex fragments one of which must be in a file (default: none)."),
         "downgrade": Param("dict", default=None,
-                           doc="{values: [...], severity: low}: matches in this list get this severity."),
+                           doc="{values: [...], patterns: [regex...], severity: low}: matches in "
+                               "this list (or matching a pattern) get this severity."),
+        "ignore": Param("list[regex]", default=[],
+                        doc="A match that one of these regexes finds is a placeholder, not reported."),
     }
 
     def setup(self) -> None:
@@ -54,6 +58,15 @@ class LiteralPattern(CheckKind):
         self.downgrade_values = {str(v).replace(" ", "").replace("-", "") for v in
                                  down.get("values", [])}
         self.downgrade_severity = down.get("severity")
+        try:
+            self.downgrade_patterns = [re.compile(p) for p in down.get("patterns", [])]
+        except (re.error, TypeError) as exc:
+            from pcilint.errors import RuleError
+
+            path, _, line = self.rule.source.rpartition(":")
+            raise RuleError(f"invalid downgrade pattern: {exc}", path=path,
+                            line=self.rule.param_lines.get("downgrade", int(line)),
+                            field=f"{self.rule.id}.check.downgrade") from None
 
     def prefilter_terms(self) -> list[str] | None:
         return self.p["prefilter"]
@@ -63,13 +76,16 @@ class LiteralPattern(CheckKind):
             value = m.group(0)
             if self.p["validator"] == "pan" and not is_pan(value):
                 continue
+            if any(p.search(value) for p in self.p["ignore"]):
+                continue
             yield m.start(), m.end(), value
 
     def _fields(self, value: str) -> dict[str, Any]:
         fields: dict[str, Any] = {"literal": mask_text(value) if mask_text(value) != value
                                   else value[:4] + "…"}
         normalized = value.replace(" ", "").replace("-", "")
-        if self.downgrade_severity and normalized in self.downgrade_values:
+        if self.downgrade_severity and (normalized in self.downgrade_values or any(
+                p.fullmatch(normalized) for p in self.downgrade_patterns)):
             fields["severity"] = self.downgrade_severity
         return fields
 
