@@ -185,6 +185,7 @@ class SinkEvent:
     anchor: cst.CSTNode
     seq: int
     kind: str = "call"  # call | setitem | raise
+    bases: tuple[str, ...] = ()  # base classes when the callee is a class defined in this file
 
 
 class Value:
@@ -310,6 +311,7 @@ class FileFlow:
         self.module_defs: set[str] = set()
         self.class_kinds: dict[str, dict[str, str]] = {}
         self.class_names: set[str] = set()
+        self.class_bases: dict[str, tuple[str, ...]] = {}
         self._closure: dict[int, dict[str, Value]] = {}
         self._located = False
 
@@ -344,6 +346,8 @@ class FileFlow:
                 if top:
                     self.module_defs.add(name)
                     self.class_names.add(name)
+                    self.class_bases[name] = tuple(
+                        self.qualify(b) for b in (shape(a.value) for a in stmt.bases) if b)
                 key = f"{prefix}.{name}" if prefix else name
                 if isinstance(stmt.body, cst.IndentedBlock):
                     self._collect(stmt.body.body, key, key, out, counts, depth=depth + 1)
@@ -804,7 +808,7 @@ class _FunctionWalker:
                     return UNKNOWN
                 lab = self.flow.new_source(self.key, "name", name, cat,
                                            f"`{name}` holds card data (by its name)",
-                                           "card-named variable", self.anchor, self.seq)
+                                           f"card-named variable `{name}` at line {{line}}", self.anchor, self.seq)
                 self.name_sources[name] = lab
             return Value(frozenset({lab}), hint=name)
         kind = self.flow.module_kinds.get(name)
@@ -849,8 +853,11 @@ class _FunctionWalker:
                     return self._source_value("request", attr, cat,
                                               f"{attr} read from {base.kind[4:]}",
                                               f"read from {base.kind[4:]} at line {{line}}", attr)
-                return self._source_value("attribute", text, cat, f"`{text}` holds card data",
-                                          "card-data attribute", text)
+                v = self._source_value("attribute", text, cat, f"`{text}` holds card data",
+                                       f"attribute `{text}` at line {{line}}", text)
+                if base.labels:
+                    v = Value(v.labels | base.labels, hint=text)
+                return v
         if base.fields and attr in base.fields:
             return base.fields[attr]
         if base.kind and base.kind.startswith("req:"):
@@ -905,9 +912,12 @@ class _FunctionWalker:
                 if base.kind and base.kind.startswith("rows:"):
                     return Value(base.all_labels(), hint=key)
                 owner = shape(base_node) or "data"
-                return self._source_value("key", f'{owner}["{key}"]', cat,
-                                          f'{owner}["{key}"] holds card data',
-                                          f'read from {owner}["{key}"] at line {{line}}', key)
+                v = self._source_value("key", f'{owner}["{key}"]', cat,
+                                       f'{owner}["{key}"] holds card data',
+                                       f'read from {owner}["{key}"] at line {{line}}', key)
+                if base.labels:
+                    v = Value(v.labels | base.labels, hint=key)
+                return v
         if self._safe_name(key):
             return SAFE
         if base.kind and base.kind.startswith("req:"):
@@ -1047,10 +1057,12 @@ class _FunctionWalker:
         args: list[Arg] = []
         pos = 0
         card_kw = False
+        callee_is_card = bool(raw) and "(" not in raw and self.vocab.is_card_container(
+            raw.rsplit(".", 1)[-1])  # Card(number=...), CreditCard(number=...)
         for a in e.args:
             kw = a.keyword.value if a.keyword is not None else None
             old = self.card_dict_context
-            if kw in CARD_DICT_KEYWORDS:
+            if kw in CARD_DICT_KEYWORDS or (callee_is_card and kw == "number"):
                 self.card_dict_context = True
                 card_kw = True
             v = self.ev(a.value, env)
@@ -1079,6 +1091,8 @@ class _FunctionWalker:
             self._event(qualified or raw or "?", raw or "?", method, rshape,
                         self._receiver_kind(recv_node, recv) if recv_node is not None else None,
                         ev_args)
+            if raw in self.flow.class_bases:
+                self.events[-1].bases = self.flow.class_bases[raw]
         return result
 
     def _receiver_kind(self, node: cst.BaseExpression | None, recv: Value | None) -> str | None:

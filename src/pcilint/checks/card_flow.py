@@ -33,7 +33,7 @@ from pcilint.errors import RuleError
 from pcilint.findings import TraceStep
 
 SINK_KEYS = {"calls", "methods", "receivers", "receiver_types", "args", "exclude_args", "display",
-             "events", "unless_receivers"}
+             "events", "unless_receivers", "unless_calls", "class_bases"}
 WHAT = {"pan": "card number", "sad": "sensitive authentication data"}
 
 
@@ -48,11 +48,18 @@ class _Sink:
     exclude: frozenset[str]
     display: str
     events: frozenset[str]
+    unless_calls: tuple[str, ...] = ()
+    class_bases: tuple[str, ...] = ()
 
     def matches(self, ev: SinkEvent) -> bool:
         if ev.kind not in self.events:
             return False
+        if self.unless_calls and any(fnmatch.fnmatchcase(ev.callee, g) for g in self.unless_calls):
+            return False
         if self.calls and any(fnmatch.fnmatchcase(ev.callee, g) for g in self.calls):
+            return True
+        if self.class_bases and any(fnmatch.fnmatchcase(b, g) for b in ev.bases
+                                    for g in self.class_bases):
             return True
         if not self.methods or ev.method not in self.methods:
             return False
@@ -89,8 +96,7 @@ class SinkHit:
     line: int
     column: int
     sink: str
-    labels: frozenset
-    hint: str | None
+    parts: tuple[tuple[frozenset, str | None], ...]  # per tainted argument: (labels, display name)
 
 
 @register
@@ -113,8 +119,8 @@ class CardDataSink(CheckKind):
             if unknown:
                 raise self._error(f"sink {i + 1}: unknown key(s) {', '.join(sorted(unknown))} "
                                   f"(allowed: {', '.join(sorted(SINK_KEYS))})")
-            if not spec.get("calls") and not spec.get("methods"):
-                raise self._error(f"sink {i + 1}: needs `calls` or `methods`")
+            if not spec.get("calls") and not spec.get("methods") and not spec.get("class_bases"):
+                raise self._error(f"sink {i + 1}: needs `calls`, `methods` or `class_bases`")
             try:
                 receivers = tuple(re.compile(r) for r in _strs(spec.get("receivers")))
                 unless = tuple(re.compile(r) for r in _strs(spec.get("unless_receivers")))
@@ -132,6 +138,8 @@ class CardDataSink(CheckKind):
                 exclude=frozenset(str(a) for a in _strs(spec.get("exclude_args"))),
                 display=str(spec.get("display", "{raw}")),
                 events=frozenset(_strs(spec.get("events")) or ["call"]),
+                unless_calls=tuple(_strs(spec.get("unless_calls"))),
+                class_bases=tuple(_strs(spec.get("class_bases"))),
             ))
 
     def _error(self, msg: str) -> RuleError:
@@ -157,13 +165,10 @@ class CardDataSink(CheckKind):
         hits = []
         for ev, sink, vals in sorted(matched, key=lambda m: m[0].seq):
             line, col = flow.line_of(ev.fn, ev.anchor, ev.seq)
-            labels: set = set()
-            for v in vals:
-                labels |= v.all_labels()
-            hint = next((v.hint for v in vals if v.hint), None)
+            parts = tuple((v.all_labels(), v.hint) for v in vals)
             hits.append(SinkHit(ev.fn, line, col, sink.display.format(
                 raw=ev.raw, method=ev.method or "", callee=ev.callee,
-                receiver=ev.receiver or ""), frozenset(labels), hint))
+                receiver=ev.receiver or ""), parts))
         return {"flow": flow.finish(), "hits": hits}
 
     # -- project phase ---------------------------------------------------------------------------------
@@ -180,7 +185,14 @@ class CardDataSink(CheckKind):
                 fn = flow.functions.get(hit.fn)
                 if fn is None:
                     continue
-                found = project.concrete(path, fn, hit.labels)
+                found: dict = {}
+                hint = None
+                for labels, part_hint in hit.parts:
+                    part = project.concrete(path, fn, labels)
+                    if part and hint is None:
+                        hint = part_hint
+                    for k, v in part.items():
+                        found.setdefault(k, v)
                 if not found:
                     continue
                 (src_path, idx), trace = min(
@@ -196,7 +208,7 @@ class CardDataSink(CheckKind):
                 line_of = getattr(report, "_line_of", None)
                 end = len(line_of(path, hit.line)) + 1 if line_of else hit.column
                 report.report(self.rule, path, hit.line, hit.column, hit.line, end, trace=steps,
-                              what=WHAT.get(src.category, "card data"), name=hit.hint or src.name,
+                              what=WHAT.get(src.category, "card data"), name=hint or src.name,
                               origin=origin, sink=hit.sink)
 
 
