@@ -667,7 +667,14 @@ class _FunctionWalker:
         if t is cst.Expr:
             self.ev(s.value, env)  # type: ignore[attr-defined]
         elif t is cst.Assign:
+            first = s.targets[0].target  # type: ignore[attr-defined]
+            old = self.card_dict_context
+            # `card = {"number": n, ...}`: the dict describes a card, its "number" is a PAN
+            if isinstance(first, cst.Name) and isinstance(s.value, cst.Dict) and self.has_card \
+                    and self.vocab.is_card_container(first.value):  # type: ignore[attr-defined]
+                self.card_dict_context = True
             v = self.ev(s.value, env)  # type: ignore[attr-defined]
+            self.card_dict_context = old
             for target in s.targets:  # type: ignore[attr-defined]
                 self.bind(target.target, v, env, s.value)  # type: ignore[attr-defined]
         elif t is cst.AnnAssign:
@@ -932,7 +939,7 @@ class _FunctionWalker:
                 masked = digits[:4] + "…" + digits[-4:]
                 return self._source_value("literal", masked, PAN,
                                           f"card-number literal {masked}",
-                                          f"a card-number literal at line {{line}}", "literal")
+                                          f"a card-number literal at line {{line}}", masked)
         return SAFE
 
     def _fstring(self, e: cst.FormattedString, env: dict[str, Value]) -> Value:
@@ -1180,6 +1187,10 @@ class _FunctionWalker:
             hint = next((a.value.hint for a in args if a.value.tainted()), None)
             return Value(frozenset({("r", idx)}), kind=kind, hint=hint)
         argv = _union([a.value for a in args]) if args else SAFE
+        if isinstance(e.func, cst.Name) and e.func.value in env:
+            fv = env[e.func.value]  # calling a lambda or closure that captured card data
+            if fv.tainted():
+                return Value(fv.all_labels() | argv.all_labels(), hint=fv.hint)
         if method is not None and recv is not None:
             out = set(recv.all_labels()) if recv.tainted() else set()
             is_module = raw is not None and self.imports.is_imported(raw) and recv_node is not None \
