@@ -473,3 +473,31 @@ def test_relative_imports_and_sanitizing_helpers_across_modules(tmp_path):
     })
     code, data, _ = run_json(["--select", "PCI101", "."], cwd=tmp_path)
     assert [(f["path"], f["line"]) for f in data["findings"]] == [("pay/views.py", 10)]
+
+
+def test_self_method_overridden_in_a_subclass(tmp_path):
+    write_tree(tmp_path, {
+        "gw/__init__.py": "",
+        "gw/base.py": """
+            import requests
+
+
+            class Provider:
+                def payload(self, data):
+                    return {"amount": data["amount"]}
+
+                def send(self, data):
+                    requests.post("https://gw.example.com", json=self.payload(data))
+        """,
+        "gw/card.py": """
+            from .base import Provider
+
+
+            class CardProvider(Provider):
+                def payload(self, data):
+                    card = {"number": data["number"], "amount": data["amount"]}
+                    return card
+        """,
+    })
+    _, data, _ = run_json(["--select", "PCI411", "."], cwd=tmp_path)
+    assert [(f["path"], f["line"]) for f in data["findings"]] == [("gw/base.py", 10)]

@@ -161,6 +161,7 @@ class FileFacts:
     path: str
     sources: list[Source] = field(default_factory=list)
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class key -> base names
 
 
 # -- in-memory results for check kinds ------------------------------------------------------------------
@@ -349,6 +350,8 @@ class FileFlow:
                     self.class_bases[name] = tuple(
                         self.qualify(b) for b in (shape(a.value) for a in stmt.bases) if b)
                 key = f"{prefix}.{name}" if prefix else name
+                self.facts.classes[key] = tuple(
+                    b.rsplit(".", 1)[-1] for b in (shape(a.value) for a in stmt.bases) if b)
                 if isinstance(stmt.body, cst.IndentedBlock):
                     self._collect(stmt.body.body, key, key, out, counts, depth=depth + 1)
             elif isinstance(stmt, cst.SimpleStatementLine):
@@ -774,7 +777,10 @@ class _FunctionWalker:
     def _slot(self, name: str, v: Value, where: str) -> Value:
         """A value stored under a card-data name (key, keyword, attribute) is card data unless it is
         known to be safe (a literal, a sanitizer's result, a masked/last4 name)."""
-        if not self.has_card or v.safe or v.tainted() or name.isupper():
+        if not self.has_card or v.safe or name.isupper():
+            return v
+        labels = v.all_labels()
+        if any(lab[0] == "s" for lab in labels):
             return v
         cat = self.vocab.classify(name)
         if cat is None and not (self.card_dict_context and name == "number"):
@@ -784,7 +790,7 @@ class _FunctionWalker:
                 "keyword": f"as `{name}=`"}[where]
         lab = self.flow.new_source(self.key, "slot", name, cat, f"a value stored {what}",
                                    f"stored {what} at line {{line}}", self.anchor, self.seq)
-        return Value(frozenset({lab}), hint=name, kind=v.kind)
+        return Value(frozenset({lab}) | labels, hint=name, kind=v.kind)
 
     def _element(self, it: Value) -> Value:
         if it.kind and it.kind.startswith("rows:"):

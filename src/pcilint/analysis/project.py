@@ -50,7 +50,15 @@ class Project:
         self.ret_params: dict[FnRef, set[str]] = {}
         self.ret_sources: dict[FnRef, dict[SrcRef, Trace]] = {}
         self.param_in: dict[FnRef, dict[str, dict[SrcRef, Trace]]] = {}
-        self._resolved: dict[tuple[str, str, str], FnRef | None] = {}
+        self._resolved: dict[tuple[str, str, str], list[FnRef]] = {}
+        # simple class name -> classes (path, key) that name it as a base
+        self.subclasses: dict[str, list[FnRef]] = {}
+        self.classes: dict[str, list[FnRef]] = {}
+        for path, f in files.items():
+            for key, bases in f.classes.items():
+                self.classes.setdefault(key.rsplit(".", 1)[-1], []).append((path, key))
+                for b in bases:
+                    self.subclasses.setdefault(b, []).append((path, key))
         self._summaries()
         self._incoming()
 
@@ -59,19 +67,53 @@ class Project:
         f = self.files.get(ref[0])
         return f.functions.get(ref[1]) if f else None
 
-    def resolve(self, path: str, fn: FunctionFacts, callee: str) -> FnRef | None:
+    def resolve(self, path: str, fn: FunctionFacts, callee: str) -> list[FnRef]:
+        """The project functions a call may reach (several for ``self.m`` with overrides)."""
         key = (path, fn.key, callee)
         if key not in self._resolved:
-            self._resolved[key] = self._resolve(path, fn, callee)
+            if callee.startswith(("self.", "cls.")):
+                self._resolved[key] = self._resolve_method(path, fn, callee.partition(".")[2])
+            else:
+                one = self._resolve(path, fn, callee)
+                self._resolved[key] = [one] if one else []
         return self._resolved[key]
+
+    def _resolve_method(self, path: str, fn: FunctionFacts, method: str) -> list[FnRef]:
+        """``self.method``: the class's own method or the nearest base's, plus subclass overrides."""
+        if not fn.cls:
+            return []
+        out: list[FnRef] = []
+        # the method itself, or inherited from a base class found in the project
+        todo, seen = [(path, fn.cls)], set()
+        while todo:
+            cpath, ckey = todo.pop(0)
+            if (cpath, ckey) in seen or len(seen) > 50:
+                continue
+            seen.add((cpath, ckey))
+            if f"{ckey}.{method}" in self.files[cpath].functions:
+                out.append((cpath, f"{ckey}.{method}"))
+                break
+            for base in self.files[cpath].classes.get(ckey, ()):
+                cands = self.classes.get(base, [])
+                same = [c for c in cands if c[0] == cpath]
+                todo += same or cands[:3]
+        # overrides in subclasses (class-hierarchy analysis, transitively)
+        todo, seen2 = [fn.cls.rsplit(".", 1)[-1]], set()
+        while todo:
+            name = todo.pop()
+            if name in seen2 or len(seen2) > 50:
+                continue
+            seen2.add(name)
+            for spath, skey in self.subclasses.get(name, []):
+                if f"{skey}.{method}" in self.files[spath].functions:
+                    ref = (spath, f"{skey}.{method}")
+                    if ref not in out:
+                        out.append(ref)
+                todo.append(skey.rsplit(".", 1)[-1])
+        return out
 
     def _resolve(self, path: str, fn: FunctionFacts, callee: str) -> FnRef | None:
         facts = self.files[path]
-        head, _, rest = callee.partition(".")
-        if head in ("self", "cls"):
-            if fn.cls and f"{fn.cls}.{rest}" in facts.functions:
-                return (path, f"{fn.cls}.{rest}")
-            return None
         if not callee.startswith("."):
             # nested, then module-level names of this file
             prefix = fn.key
@@ -126,10 +168,13 @@ class Project:
                 if p == name and kind in ("pos", "kwonly"):
                     return [p]
             return [p for p, kind in params if kind == "varkw"]
+        # unpacked arguments of unknown shape: their own catch-all parameter when there is one
         if slot == "*":
-            return [p for p, kind in params if kind in ("pos", "var")]
+            var = [p for p, kind in params if kind == "var"]
+            return var or [p for p, kind in params if kind == "pos"]
         if slot == "**":
-            return [p for p, kind in params if kind in ("pos", "kwonly", "varkw")]
+            varkw = [p for p, kind in params if kind == "varkw"]
+            return varkw or [p for p, kind in params if kind in ("pos", "kwonly")]
         if slot.isdigit():
             i = int(slot)
             pos = [p for p, kind in params if kind == "pos"]
@@ -167,8 +212,8 @@ class Project:
 
     def _expand_call(self, path: str, fn: FunctionFacts, site: CallSite, params: set[str],
                      sources: dict[SrcRef, Trace], seen: set) -> None:
-        target = self.resolve(path, fn, site.callee)
-        if target is None:
+        targets = self.resolve(path, fn, site.callee)
+        if not targets:
             if site.propagate:
                 for _slot, labs in site.args:
                     p, s = self.expand(path, fn, labs, seen)
@@ -176,9 +221,14 @@ class Project:
                     for k, v in s.items():
                         sources.setdefault(k, v)
             return
-        tfn = self.function(target)
-        if tfn is None:
-            return
+        for target in targets:
+            tfn = self.function(target)
+            if tfn is not None:
+                self._expand_target(path, fn, site, target, tfn, params, sources, seen)
+
+    def _expand_target(self, path: str, fn: FunctionFacts, site: CallSite, target: FnRef,
+                       tfn: FunctionFacts, params: set[str], sources: dict[SrcRef, Trace],
+                       seen: set) -> None:
         through = self.ret_params.get(target, set())
         for slot, labs in site.args:
             if not labs or not through.intersection(self.params_for(tfn, slot)):
@@ -222,29 +272,27 @@ class Project:
         for _ in range(MAX_ROUNDS):
             changed = False
             for path, fn, site in sites:
-                target = self.resolve(path, fn, site.callee)
-                if target is None:
-                    continue
-                tfn = self.function(target)
-                if tfn is None:
-                    continue
-                for slot, labs in site.args:
-                    if not labs:
+                for target in self.resolve(path, fn, site.callee):
+                    tfn = self.function(target)
+                    if tfn is None:
                         continue
-                    qs = self.params_for(tfn, slot)
-                    if not qs:
-                        continue
-                    incoming = self.concrete(path, fn, labs)
-                    if not incoming:
-                        continue
-                    for q in qs:
-                        slot_in = self.param_in.setdefault(target, {}).setdefault(q, {})
-                        for k, v in incoming.items():
-                            if k not in slot_in:
-                                line = site.line or fn.line
-                                slot_in[k] = _cap(v + ((path, line,
-                                                        f"passed to {tfn.key}() as `{q}`"),))
-                                changed = True
+                    for slot, labs in site.args:
+                        if not labs:
+                            continue
+                        qs = self.params_for(tfn, slot)
+                        if not qs:
+                            continue
+                        incoming = self.concrete(path, fn, labs)
+                        if not incoming:
+                            continue
+                        for q in qs:
+                            slot_in = self.param_in.setdefault(target, {}).setdefault(q, {})
+                            for k, v in incoming.items():
+                                if k not in slot_in:
+                                    line = site.line or fn.line
+                                    slot_in[k] = _cap(v + ((path, line,
+                                                            f"passed to {tfn.key}() as `{q}`"),))
+                                    changed = True
             if not changed:
                 break
 
