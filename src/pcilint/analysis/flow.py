@@ -371,8 +371,9 @@ class FileFlow:
         an = _FunctionWalker(self, fn)
         try:
             an.run()
-        except RecursionError:
-            pass
+        except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
+            # bad or unusual input must never crash a scan: this function is left unanalysed
+            self.facts.functions.pop(fn.key, None)
 
     # -- sources -----------------------------------------------------------------------------------
     def new_source(self, fn: str, kind: str, name: str, category: str, note: str, origin: str,
