@@ -110,6 +110,35 @@ class ClassFacts:
     refs: list[str] = field(default_factory=list)  # names used in its fields' annotations
 
 
+SANITIZER_WORDS = {"mask", "masked", "obfuscate", "obfuscated", "redact", "redacted", "truncate",
+                   "truncated", "last4", "hash", "hashed", "sha256", "hmac", "tokenize"}
+
+
+def _is_sanitized(value: cst.BaseExpression) -> bool:
+    """Whether an expression keeps at most the last four / first six digits, or masks/hashes."""
+    found = False
+
+    class Find(cst.CSTVisitor):
+        def visit_Slice(self, sl: cst.Slice) -> None:
+            nonlocal found
+            lower, upper = sl.lower, sl.upper
+            if upper is None and isinstance(lower, cst.UnaryOperation) \
+                    and isinstance(lower.operator, cst.Minus) and isinstance(lower.expression, cst.Integer) \
+                    and int(lower.expression.value) <= 4:
+                found = True
+            if lower is None and isinstance(upper, cst.Integer) and int(upper.value) <= 6:
+                found = True
+
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal found
+            name = dotted_name(call.func) or ""
+            if any(w in SANITIZER_WORDS for w in split_words(name)):
+                found = True
+
+    value.visit(Find())
+    return found
+
+
 def _module_of(path: str) -> str:
     p = PurePosixPath(path)
     parts = list(p.with_suffix("").parts)
@@ -235,6 +264,28 @@ class CardField(CheckKind):
         return any(fw.exclude.match(name) for fw in self.frameworks) \
             or self._has_relation_argument(value)
 
+    @staticmethod
+    def _masked_attributes(node: cst.ClassDef) -> set[str]:
+        """Attributes the class's own methods overwrite with a sanitized value before saving
+        (``self.number = "XXXX-XXXX-XXXX-%s" % self.number[-4:]``, ``self.pan = mask(self.pan)``)."""
+        masked: set[str] = set()
+
+        class Find(cst.CSTVisitor):
+            def visit_ClassDef(self, inner: cst.ClassDef) -> bool:
+                return inner is node
+
+            def visit_Assign(self, assign: cst.Assign) -> None:
+                if not _is_sanitized(assign.value):
+                    return
+                for t in assign.targets:
+                    target = t.target
+                    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                            and target.value.value == "self":
+                        masked.add(target.attr.value)
+
+        node.visit(Find())
+        return masked
+
     def _has_relation_argument(self, call: cst.Call) -> bool:
         for arg in call.args:
             if isinstance(arg.value, cst.Call):
@@ -359,7 +410,11 @@ class CardField(CheckKind):
                     if a.keyword is not None}
         cls = ClassFacts(class_name, bases, keywords)
         reported: set[str] = set()
+        masked = self._masked_attributes(node) if any(
+            isinstance(st, cst.FunctionDef) for st in node.body.body) else set()
         for attr, small in statements:
+            if attr in masked:
+                continue
             value = small.value
             hit = None
             if isinstance(value, cst.Call):
@@ -413,12 +468,12 @@ class CardField(CheckKind):
                 line, col, end_line, end_col = ctx.position(small.target)
                 cls.fields.append({"name": kind_name[1], "kind": kind_name[0], "line": line,
                                    "column": col, "end_line": end_line, "end_column": end_col})
-        self._meta_fields(ctx, node, bases, vocab, class_name)
+        self._meta_fields(ctx, node, bases, vocab, class_name, set(siblings))
         if self.base_frameworks and bases:
             facts["classes"].append(cls)
 
     def _meta_fields(self, ctx: FileContext, node: cst.ClassDef, bases: list[str],
-                     vocab: Vocabulary, class_name: str) -> None:
+                     vocab: Vocabulary, class_name: str, declared: set[str]) -> None:
         fws = [fw for fw in self.frameworks if fw.meta_fields and any(fw.meta_bases.match(b)
                                                                        for b in bases)]
         if not fws or not isinstance(node.body, cst.IndentedBlock):
@@ -439,7 +494,7 @@ class CardField(CheckKind):
                     strings = [(el.value, string_value(el.value)) for el in small.value.elements]
                     names = [s for _, s in strings if s]
                     for el, s in strings:
-                        if not s:
+                        if not s or s in declared:  # declared explicitly: reported there
                             continue
                         kind = declared_card_data(s, vocab, class_name, names, self.weak)
                         if kind:
