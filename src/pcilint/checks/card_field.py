@@ -468,7 +468,7 @@ class CardField(CheckKind):
                 line, col, end_line, end_col = ctx.position(small.target)
                 cls.fields.append({"name": kind_name[1], "kind": kind_name[0], "line": line,
                                    "column": col, "end_line": end_line, "end_column": end_col})
-        self._meta_fields(ctx, node, bases, vocab, class_name, set(siblings))
+        self._meta_fields(ctx, node, bases, vocab, class_name, {n for n, _ in statements})
         if self.base_frameworks and bases:
             facts["classes"].append(cls)
 
