@@ -33,7 +33,7 @@ def test_demo_findings_are_exactly_the_planted_violations():
     found = {(f["rule_id"], f["path"], f["line"]) for f in doc["findings"]}
     assert found == EXPECTED
     assert doc["errors"] == []
-    assert doc["summary"]["files_scanned"] == 9
+    assert doc["summary"]["files_scanned"] == 10  # 9 Python files and the template
 
 
 def test_demo_covers_every_category():
