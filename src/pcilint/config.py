@@ -124,7 +124,7 @@ def load_config(path: Path | None) -> Settings:
 def _toml_table_lines(text: str) -> dict[str, tuple[int, int | None]]:
     """[tool.pcilint] ("") and its sub-tables ("key"): (first line, last line or None) of each."""
     headers = [(m.group(1).strip(), text[: m.start()].count("\n") + 1)
-               for m in re.finditer(r"^\s*\[+([^\]\n]+)\]+", text, re.M)]
+               for m in re.finditer(r"^[ \t]*\[+([^\]\n]+)\]+", text, re.M)]
     out: dict[str, tuple[int, int | None]] = {}
     for i, (name, line) in enumerate(headers):
         end = headers[i + 1][1] - 1 if i + 1 < len(headers) else None

@@ -165,8 +165,8 @@ def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, p
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
             is_file = entry.is_file(follow_symlinks=True) and not is_dir
-        except OSError:
-            continue
+        except OSError:  # ELOOP from a symlink cycle, or a name that cannot be stat'ed
+            is_dir = is_file = False
         if is_dir:
             if entry.name in DEFAULT_EXCLUDES or entry.name.endswith(".egg-info"):
                 continue
@@ -180,8 +180,22 @@ def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, p
             if stack.ignored(p, False) or user_excluded(p, False):
                 continue
             add(p, kind)
-        elif entry.is_symlink() and not p.is_dir():
+        elif _is_symlink(entry) and not _is_dir(p) and file_kind(p) in kinds:
             problems.append((display_path(p, cwd), "broken or looping symbolic link, skipped"))
+
+
+def _is_symlink(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _ancestor_ignores(directory: Path) -> _IgnoreStack:

@@ -39,7 +39,7 @@ DEFAULT_FILE_TIMEOUT = 60.0
 MIN_FILES_FOR_POOL = 24
 
 
-class FileTimeout(Exception):
+class FileTimeout(BaseException):  # not Exception: libraries that catch Exception must not swallow it
     pass
 
 
@@ -127,7 +127,8 @@ class Scanner:
         """Analyse one file; whatever the file holds, return a result or a one-line error."""
         isolation.file_started(source.display)
         try:
-            result = self._analyze_file(source)
+            with isolation.recursion_headroom():
+                result = self._analyze_file(source)
         except Exception as exc:  # noqa: BLE001 - a bug in a check must not end the scan
             first = (str(exc).splitlines() or [""])[0][:120]
             result = FileResult(path=source.display, error=(

@@ -141,6 +141,21 @@ def file_finished() -> None:
             pass
 
 
+class recursion_headroom:
+    """Raise the recursion limit while one file is analysed: libcst's visitors recurse once per level
+    of the tree, and legal code (up to the guard's limits) needs more than Python's default 1,000.
+    The guard keeps trees shallow enough for this limit to be safe for the C stack."""
+
+    def __enter__(self) -> None:
+        self.old = sys.getrecursionlimit()
+        if self.old < WORKER_RECURSION_LIMIT:
+            sys.setrecursionlimit(WORKER_RECURSION_LIMIT)
+
+    def __exit__(self, *exc: Any) -> None:
+        if sys.getrecursionlimit() != self.old:
+            sys.setrecursionlimit(self.old)
+
+
 # -- in the main process: recovery after a crash ----------------------------------------------------
 def recover(scanner: "Scanner", lost: list["SourceFile"], jobs: int,
             suspects: set[str]) -> dict[str, "FileResult"]:
