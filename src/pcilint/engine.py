@@ -39,7 +39,7 @@ DEFAULT_FILE_TIMEOUT = 60.0
 MIN_FILES_FOR_POOL = 24
 
 
-class FileTimeout(BaseException):  # not Exception: libraries that catch Exception must not swallow it
+class FileTimeout(BaseException):  # not Exception: library code must not swallow it
     pass
 
 
