@@ -119,7 +119,7 @@ def file_started(display: str) -> None:
         payload = display.encode("utf-8", "surrogateescape") + b"\n"
         try:
             os.pwrite(_state.fd, payload.ljust(4096, b"\n") if len(payload) < 4096 else payload, 0)
-        except OSError:
+        except (OSError, AttributeError):  # AttributeError: no pwrite (Windows)
             pass
     _state.started = time.monotonic()
     if _state.crash_on and _state.crash_on in display:
@@ -137,7 +137,7 @@ def file_finished() -> None:
     if _state.fd is not None:
         try:
             os.pwrite(_state.fd, b"\n", 0)
-        except OSError:
+        except (OSError, AttributeError):
             pass
 
 
@@ -249,7 +249,7 @@ def run_isolated(scanner: "Scanner", source: "SourceFile") -> "FileResult":
             how = f"killed by {signal.Signals(-code).name}"
         except ValueError:
             how = f"killed by signal {-code}"
-        if -code == signal.SIGKILL:
+        if -code == getattr(signal, "SIGKILL", 9):
             how += ", out of memory?"
     else:
         how = f"exit status {code}"
