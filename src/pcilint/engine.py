@@ -6,8 +6,10 @@ Files are analysed in worker processes (``jobs``); each returns a picklable :cla
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import os
+import re
 import signal
 import sys
 import threading
@@ -22,8 +24,9 @@ from typing import Any, Callable
 
 import libcst as cst
 
+from pcilint import isolation
 from pcilint.checks.base import FileContext, ProjectReporter
-from pcilint.config import Settings, code_matches
+from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
 from pcilint.findings import Finding, ScanError, ScanResult, assign_fingerprints
@@ -36,7 +39,7 @@ DEFAULT_FILE_TIMEOUT = 60.0
 MIN_FILES_FOR_POOL = 24
 
 
-class FileTimeout(Exception):
+class FileTimeout(BaseException):  # not Exception: library code must not swallow it
     pass
 
 
@@ -71,6 +74,7 @@ class Scanner:
             rules = load_rules(settings.extend_rules + options.extra_rules,
                                include_builtin=options.include_builtin_rules)
         self.all_rules = rules
+        validate_codes([r.id for r in rules], settings, options.select, options.extend_ignore)
         self.rules = select_rules(rules, options.select if options.select is not None
                                   else settings.select, settings.ignore + options.extend_ignore)
         self.kinds = {k for r in self.rules for k in r.check.FILE_KINDS}
@@ -96,7 +100,7 @@ class Scanner:
             try:
                 module = cst.parse_module(text)
             except cst.ParserSyntaxError as exc:
-                result.error = f"syntax error at line {exc.raw_line}: {exc.message}"
+                result.error = _one_line(_syntax_error_message(exc, text))
                 return result
             except RecursionError:
                 result.error = "expression nested too deeply to parse"
@@ -120,22 +124,51 @@ class Scanner:
         return result
 
     def analyze_file(self, source: SourceFile) -> FileResult:
+        """Analyse one file; whatever the file holds, return a result or a one-line error."""
+        isolation.file_started(source.display)
+        try:
+            with isolation.recursion_headroom():
+                result = self._analyze_file(source)
+        except Exception as exc:  # noqa: BLE001 - a bug in a check must not end the scan
+            first = (str(exc).splitlines() or [""])[0][:120]
+            result = FileResult(path=source.display, error=(
+                f"internal error while analysing this file: {type(exc).__name__}: {first} "
+                "(please report it)"))
+        finally:
+            isolation.file_finished()
+        if result.error:
+            result.error = _one_line(result.error)
+        return result
+
+    def _analyze_file(self, source: SourceFile) -> FileResult:
+        from pcilint.guard import structure_problem
+
         try:
             if source.size > self.options.max_file_size:
                 return FileResult(path=source.display, error=(
-                    f"skipped: file is {source.size / 1e6:.1f} MB, over the "
-                    f"{self.options.max_file_size / 1e6:.1f} MB limit (--max-file-size)"))
+                    f"skipped: file is {source.size / 2**20:.1f} MiB, over the "
+                    f"{self.options.max_file_size / 2**20:.1f} MiB limit (--max-file-size)"))
             try:
                 data = source.path.read_bytes()
             except FileNotFoundError:
                 return FileResult(path=source.display, error="file disappeared during the scan")
+            except IsADirectoryError:
+                return FileResult(path=source.display, error="skipped: not a regular file")
             except OSError as exc:
                 return FileResult(path=source.display,
                                   error=f"cannot read: {exc.strerror or type(exc).__name__}")
+            if len(data) > self.options.max_file_size:  # grew since discovery
+                return FileResult(path=source.display, error=(
+                    f"skipped: file is {len(data) / 2**20:.1f} MiB, over the "
+                    f"{self.options.max_file_size / 2**20:.1f} MiB limit (--max-file-size)"))
             text, problem = decode_source(data, source.kind)
             if text is None:
                 return FileResult(path=source.display, error=problem)
             with _time_limit(self.options.file_timeout):
+                if source.kind == "python":
+                    problem = structure_problem(text)
+                    if problem:
+                        return FileResult(path=source.display, error=problem)
                 return self.analyze_text(source.display, text, source.kind)
         except FileTimeout:
             return FileResult(path=source.display, error=(
@@ -187,19 +220,21 @@ class Scanner:
         ordered = sorted(files, key=lambda f: -f.size)
         results: dict[str, FileResult] = {}
         chunk = max(1, min(16, len(ordered) // (jobs * 8)))
+        inflight = isolation.InFlight()
         try:
             with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                     initargs=(self,)) as pool:
+                                     initargs=(self, inflight.directory)) as pool:
                 for fr in pool.map(_work, ordered, chunksize=chunk):
                     results[fr.path] = fr
                     tick(len(results), len(files))
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): finish the rest here, one file at a time,
-            # so no file is silently lost.
-            for f in ordered:
-                if f.display not in results:
-                    results[f.display] = self.analyze_file(f)
-        return [results[f.display] for f in files if f.display in results]
+            # A worker died (segfault, OOM killer, watchdog): never re-run its files in this
+            # process; the suspects go to processes of their own (see isolation.py).
+            lost = [f for f in ordered if f.display not in results]
+            results.update(isolation.recover(self, lost, jobs, inflight.suspects()))
+        finally:
+            inflight.close()
+        return [results.get(f.display) or isolation.lost_result(f.display) for f in files]
 
     def _project_phase(self, by_path: dict[str, FileResult],
                        sources: dict[str, SourceFile]) -> list[Finding]:
@@ -282,20 +317,51 @@ def select_rules(rules: list[Rule], select: list[str] | None, ignore: list[str])
     return active
 
 
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def decode_source(data: bytes, kind: str) -> tuple[str | None, str]:
-    """Decode file bytes: PEP 263 cookies and BOMs for Python, UTF-8 (then Latin-1) for the rest."""
-    if b"\x00" in data[:8192] or b"\x00" in data[-8192:]:
-        return None, "skipped: binary file (contains NUL bytes)"
+    """Decode file bytes, or say (in one line, without quoting the file) why they cannot be.
+
+    Python: PEP 263 coding cookies and the UTF-8 BOM, as CPython reads source.  Templates and
+    settings files: UTF-16/32 with a BOM (Windows tools write those), UTF-8, else Latin-1.
+    """
+    wide = next((enc for bom, enc in _WIDE_BOMS if data.startswith(bom)), None)
+    if wide is not None:
+        if kind == "python":
+            return None, (f"skipped: {wide.upper()}-encoded; Python source must be UTF-8 or declare "
+                          "an ASCII-compatible encoding (PEP 263)")
+        try:
+            return data.decode(wide), ""
+        except UnicodeDecodeError as exc:
+            return None, f"cannot decode as {wide}: {exc.reason}"
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        if nul < 8192:
+            return None, "skipped: binary file (contains NUL bytes)"
+        line = data.count(b"\n", 0, nul) + 1
+        return None, f"skipped: NUL byte at line {line} (binary data?)"
     if kind == "python":
+        encoding = "utf-8"
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         except SyntaxError as exc:
-            return None, f"cannot decode: {exc.msg if hasattr(exc, 'msg') else exc}"
+            msg = str(getattr(exc, "msg", exc))
+            if msg.startswith("unknown encoding"):
+                name = msg.partition(":")[2].strip()[:40]
+                return None, f"unknown encoding {name!r} in the PEP 263 coding cookie"
+            if msg.startswith("encoding problem"):
+                return None, "the coding cookie contradicts the UTF-8 byte-order mark"
+            # "invalid or missing encoding declaration": not UTF-8 and no cookie; located below.
         try:
             text = data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-            return None, f"cannot decode as {encoding}: {reason} (add a PEP 263 coding cookie?)"
+        except LookupError:
+            return None, f"unknown encoding {encoding[:40]!r} in the PEP 263 coding cookie"
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            return None, (f"cannot decode as {encoding} at line {line}: {exc.reason} "
+                          "(wrong or missing PEP 263 coding cookie, or mixed encodings)")
         if text.startswith("\ufeff"):
             text = text[1:]
         return text, ""
@@ -304,6 +370,24 @@ def decode_source(data: bytes, kind: str) -> tuple[str | None, str]:
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     return text, ""
+
+
+def _one_line(message: str, limit: int = 300) -> str:
+    """Error messages are one line and short (they must never carry a chunk of source)."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _syntax_error_message(exc: cst.ParserSyntaxError, text: str) -> str:
+    """A one-line syntax error with the right line: CPython's when it rejects the file too."""
+    from pcilint.guard import syntax_error_location
+
+    line, message = syntax_error_location(text)
+    if line is not None and message:
+        return f"syntax error at line {line}: {message}"
+    where = re.search(r"error at (\d+):(\d+)", exc.message)
+    line = int(where.group(1)) if where else exc.raw_line
+    return f"syntax error at line {line} (libcst): {exc.message}"
 
 
 class _time_limit:
@@ -332,10 +416,10 @@ class _time_limit:
 _worker_scanner: Scanner | None = None
 
 
-def _init_worker(scanner: Scanner) -> None:
+def _init_worker(scanner: Scanner, inflight_dir: str | None = None) -> None:
     global _worker_scanner
     _worker_scanner = scanner
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+    isolation.init_worker(inflight_dir, scanner.options.file_timeout)
 
 
 def _work(source: SourceFile) -> FileResult:
