@@ -410,11 +410,18 @@ class CardField(CheckKind):
                     if a.keyword is not None}
         cls = ClassFacts(class_name, bases, keywords)
         reported: set[str] = set()
-        masked = self._masked_attributes(node) if any(
-            isinstance(st, cst.FunctionDef) for st in node.body.body) else set()
+        has_methods = any(isinstance(st, cst.FunctionDef) for st in node.body.body)
+        masked_cache: list[set[str]] = []
+
+        def masked(attr: str) -> bool:
+            # computed only for a class that has a card-named field (walking every class is costly)
+            if not has_methods:
+                return False
+            if not masked_cache:
+                masked_cache.append(self._masked_attributes(node))
+            return attr in masked_cache[0]
+
         for attr, small in statements:
-            if attr in masked:
-                continue
             value = small.value
             hit = None
             if isinstance(value, cst.Call):
@@ -425,7 +432,7 @@ class CardField(CheckKind):
                     continue
                 result = self._classify(fw, self._names_of(fw, attr, call), call, imports, vocab,
                                         class_name, siblings)
-                if result:
+                if result and not masked(attr):
                     ctx.report(self.rule, small.target if isinstance(small, cst.AnnAssign)
                                else small.targets[0].target,
                                **self._fields(result[0], result[1], fw, encrypted))
@@ -458,7 +465,7 @@ class CardField(CheckKind):
                     break
             if kind_name is None and ann_kind == PAN:
                 kind_name = (PAN, attr)
-            if kind_name is None:
+            if kind_name is None or masked(attr):
                 continue
             if mapped is not None:
                 ctx.report(self.rule, small.target, **self._fields(kind_name[0], kind_name[1],
