@@ -202,3 +202,51 @@ def test_is_card_class(name, expected):
 ])
 def test_annotation_card_kind(ann, kind):
     assert annotation_card_kind(_expr(ann)) == kind
+
+
+@pytest.mark.parametrize("code", [
+    '''
+    class PayHandler(tornado.web.RequestHandler):
+        def post(self):
+            number = self.get_body_argument("card_number")
+    ''',
+    '''
+    def on_post(req, resp):
+        cvv = req.get_param("cvv")
+    ''',
+    '''
+    from bottle import request
+    def pay():
+        return request.forms.get("ccnum")
+    ''',
+    '''
+    async def pay(request):
+        data = await request.post()
+        return data["card_number"]
+    ''',
+    '''
+    from fastapi import Body
+    @router.post("/pay")
+    async def pay(payload: dict = Body(...)):
+        return payload["cvc"]
+    ''',
+])
+def test_more_frameworks_request_reads(code):
+    result = scan_snippet(code, select=["PCI401"])
+    assert len(result.findings) == 1, result.findings
+
+
+@pytest.mark.parametrize("code", [
+    '''
+    class Handler:
+        def post(self):
+            pm = self.get_body_argument("payment_method_id")
+            x = self.get_argument("card_last4")
+    ''',
+    '''
+    def fetch(session):
+        return session.get_param("cvv")  # not a request
+    ''',
+])
+def test_more_frameworks_clean_twins(code):
+    assert scan_snippet(code, select=["PCI401"]).findings == []

@@ -25,7 +25,8 @@ Each rule lists its frameworks as data (``frameworks:``), one mapping per framew
 ``name_keywords``
     keyword arguments that give the stored/posted name (``db_column``, ``alias``, ``data_key``).
 ``label``
-    true: a ``label=`` keyword (or, with ``label_positional``, a first positional string) that says
+    true: a ``label=``/``verbose_name=`` keyword (or, with ``label_positional``, a first positional
+    string), also inside ``_()``/``gettext_lazy()``, that says
     ``"Card number"``/``"CVC"`` marks an otherwise neutrally named field.
 ``anywhere``
     true: constructor calls outside class bodies with a card-named column argument are fields too
@@ -139,6 +140,20 @@ def _is_sanitized(value: cst.BaseExpression) -> bool:
     return found
 
 
+TRANSLATORS = {"_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy", "lazy_gettext", "pgettext",
+               "pgettext_lazy", "_l", "N_", "l_"}
+
+
+def _label_text(node: cst.BaseExpression) -> str | None:
+    """A label string, also through a translation call (``_("Card number")``)."""
+    if isinstance(node, cst.Call) and node.args:
+        name = (dotted_name(node.func) or "").rsplit(".", 1)[-1]
+        if name in TRANSLATORS:
+            return string_value(node.args[-1].value)
+        return None
+    return string_value(node)
+
+
 def _module_of(path: str) -> str:
     p = PurePosixPath(path)
     parts = list(p.with_suffix("").parts)
@@ -243,10 +258,10 @@ class CardField(CheckKind):
         if fw.label and call is not None and names and not any(has_safe_word(n, vocab) for n in names):
             label = None
             for arg in call.args:
-                if arg.keyword is not None and arg.keyword.value == "label":
-                    label = string_value(arg.value)
+                if arg.keyword is not None and arg.keyword.value in ("label", "verbose_name"):
+                    label = _label_text(arg.value)
             if label is None and fw.label_positional and call.args and call.args[0].keyword is None:
-                label = string_value(call.args[0].value)
+                label = _label_text(call.args[0].value)
             if label:
                 kind = label_card_data(label, vocab)
                 if kind:
