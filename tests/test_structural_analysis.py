@@ -250,3 +250,22 @@ def test_more_frameworks_request_reads(code):
 ])
 def test_more_frameworks_clean_twins(code):
     assert scan_snippet(code, select=["PCI401"]).findings == []
+
+
+def test_weak_request_keys_need_a_card_context():
+    clean = '''
+    def track(request):
+        campaign = request.args.get("cid")
+    '''
+    assert scan_snippet(clean, select=["PCI401"]).findings == []
+    by_function = '''
+    def checkout(request):
+        pan = request.form["pan"]
+    '''
+    assert [f.line for f in scan_snippet(by_function, select=["PCI401"]).findings] == [3]
+    by_sibling = '''
+    def submit(request):
+        a = request.form["cid"]
+        b = request.form["card_number"]
+    '''
+    assert sorted(f.line for f in scan_snippet(by_sibling, select=["PCI401"]).findings) == [3, 4]

@@ -60,6 +60,7 @@ GET_METHODS = {"get", "getlist", "pop", "get_all", "getone", "setdefault", "geta
 REQUEST_GLOBALS = {"flask.request", "quart.request", "bottle.request", "sanic.request",
                    "werkzeug.local.request", "flask.globals.request", "pyramid.request"}
 REQUEST_NAMES = {"request", "req", "http_request", "incoming_request"}
+WEAK_KEYS = ("pan", "cid", "csc", "cvn", "ccn")
 REQUEST_ANNOTATIONS = {"Request", "HttpRequest", "WSGIRequest", "ASGIRequest", "HTTPRequest"}
 
 
@@ -71,6 +72,12 @@ class RequestRead:
     key: str
     kind: str  # 'pan' or 'sad'
     origin: str  # e.g. "request.form", "json.loads(request.body)"
+
+    def is_weak(self, weak: frozenset[str] | set[str] = frozenset(WEAK_KEYS)) -> bool:
+        """A key such as ``pan``/``cid``/``csc`` alone (also a tax id, a client/campaign id): callers
+        should want corroboration (a card-like function, another card read) before trusting it."""
+        words = split_words(self.key)
+        return len(words) == 1 and words[0] in weak
 
 
 @dataclass
