@@ -269,3 +269,23 @@ def test_weak_request_keys_need_a_card_context():
         b = request.form["card_number"]
     '''
     assert sorted(f.line for f in scan_snippet(by_sibling, select=["PCI401"]).findings) == [3, 4]
+
+
+@pytest.mark.parametrize("code", [
+    "class X(**kw):\n    card_number = models.CharField()\n",
+    "class X(models.Model): card_number = models.CharField()\n",
+    "class F(forms.ModelForm):\n    class Meta:\n        fields = [f for f in FIELDS]\n",
+    "class F(forms.ModelForm):\n    class Meta:\n        fields = ('card_number' 'x', 1, None)\n",
+    "import sqlalchemy as sa\nsa.Column()\nsa.Column(**kw)\nsa.Column(*args)\n",
+    "x = f'INSERT INTO {t} ({cols}) VALUES ({vals})'\n",
+    "x = b'INSERT INTO cards (card_number) VALUES (?)'\n",
+    "x = '\\xff INSERT INTO \"unterminated (card_number'\n",
+    "@lru_cache\n@\\\n  staticmethod\ndef f(*, cvv, **kw): pass\n",
+    "def view(request):\n    request.form[0]\n    request.form[\"a\", \"b\"]\n    request.form.get()\n    request.form.get(**kw)\n",
+    "class A(B):\n    pass\nclass B(A):\n    card_number: str\n",
+    "from pydantic import BaseModel\nclass A(A):\n    cvv: str\n@app.post('/')\ndef f(a: A): pass\n",
+])
+def test_odd_code_never_crashes(code):
+    rules = ["PCI201", "PCI202", "PCI320", "PCI401", "PCI402", "PCI403", "PCI404"]
+    result = scan_snippet(code, select=rules)
+    assert result.error is None
