@@ -25,7 +25,8 @@ Each rule lists its frameworks as data (``frameworks:``), one mapping per framew
 ``name_keywords``
     keyword arguments that give the stored/posted name (``db_column``, ``alias``, ``data_key``).
 ``label``
-    true: a ``label=`` keyword (or, with ``label_positional``, a first positional string) that says
+    true: a ``label=``/``verbose_name=`` keyword (or, with ``label_positional``, a first positional
+    string), also inside ``_()``/``gettext_lazy()``, that says
     ``"Card number"``/``"CVC"`` marks an otherwise neutrally named field.
 ``anywhere``
     true: constructor calls outside class bodies with a card-named column argument are fields too
@@ -139,6 +140,20 @@ def _is_sanitized(value: cst.BaseExpression) -> bool:
     return found
 
 
+TRANSLATORS = {"_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy", "lazy_gettext", "pgettext",
+               "pgettext_lazy", "_l", "N_", "l_"}
+
+
+def _label_text(node: cst.BaseExpression) -> str | None:
+    """A label string, also through a translation call (``_("Card number")``)."""
+    if isinstance(node, cst.Call) and node.args:
+        name = (dotted_name(node.func) or "").rsplit(".", 1)[-1]
+        if name in TRANSLATORS:
+            return string_value(node.args[-1].value)
+        return None
+    return string_value(node)
+
+
 def _module_of(path: str) -> str:
     p = PurePosixPath(path)
     parts = list(p.with_suffix("").parts)
@@ -243,10 +258,10 @@ class CardField(CheckKind):
         if fw.label and call is not None and names and not any(has_safe_word(n, vocab) for n in names):
             label = None
             for arg in call.args:
-                if arg.keyword is not None and arg.keyword.value == "label":
-                    label = string_value(arg.value)
+                if arg.keyword is not None and arg.keyword.value in ("label", "verbose_name"):
+                    label = _label_text(arg.value)
             if label is None and fw.label_positional and call.args and call.args[0].keyword is None:
-                label = string_value(call.args[0].value)
+                label = _label_text(call.args[0].value)
             if label:
                 kind = label_card_data(label, vocab)
                 if kind:
@@ -410,11 +425,18 @@ class CardField(CheckKind):
                     if a.keyword is not None}
         cls = ClassFacts(class_name, bases, keywords)
         reported: set[str] = set()
-        masked = self._masked_attributes(node) if any(
-            isinstance(st, cst.FunctionDef) for st in node.body.body) else set()
+        has_methods = any(isinstance(st, cst.FunctionDef) for st in node.body.body)
+        masked_cache: list[set[str]] = []
+
+        def masked(attr: str) -> bool:
+            # computed only for a class that has a card-named field (walking every class is costly)
+            if not has_methods:
+                return False
+            if not masked_cache:
+                masked_cache.append(self._masked_attributes(node))
+            return attr in masked_cache[0]
+
         for attr, small in statements:
-            if attr in masked:
-                continue
             value = small.value
             hit = None
             if isinstance(value, cst.Call):
@@ -425,7 +447,7 @@ class CardField(CheckKind):
                     continue
                 result = self._classify(fw, self._names_of(fw, attr, call), call, imports, vocab,
                                         class_name, siblings)
-                if result:
+                if result and not masked(attr):
                     ctx.report(self.rule, small.target if isinstance(small, cst.AnnAssign)
                                else small.targets[0].target,
                                **self._fields(result[0], result[1], fw, encrypted))
@@ -458,7 +480,7 @@ class CardField(CheckKind):
                     break
             if kind_name is None and ann_kind == PAN:
                 kind_name = (PAN, attr)
-            if kind_name is None:
+            if kind_name is None or masked(attr):
                 continue
             if mapped is not None:
                 ctx.report(self.rule, small.target, **self._fields(kind_name[0], kind_name[1],

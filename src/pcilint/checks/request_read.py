@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pcilint.analysis.declarations import annotation_card_kind, declared_card_data, describe
+from pcilint.analysis.declarations import (
+    annotation_card_kind, declared_card_data, describe, has_card_context,
+)
 from pcilint.analysis.imports import dotted_name
 from pcilint.analysis.names import vocabulary
 from pcilint.analysis.requests import RequestAliases, card_request_read
@@ -65,8 +67,10 @@ class RequestRead(CheckKind):
             def __init__(self) -> None:
                 super().__init__()
                 self.stack = [RequestAliases()]
+                self.functions: list[list] = []
 
             def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                self.functions.append([node.name.value, False, []])  # name, strong read seen, weak
                 aliases = RequestAliases()
                 params = node.params
                 for param in (*params.posonly_params, *params.params, *params.kwonly_params):
@@ -77,6 +81,11 @@ class RequestRead(CheckKind):
 
             def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
                 self.stack.pop()
+                name, strong, weak_reads = self.functions.pop()
+                # `request.args["cid"]` is a client id until the view shows it is about cards
+                if strong or has_card_context(name, (), vocab):
+                    for read in weak_reads:
+                        report(read.node, read.key, read.kind, read.origin)
 
             def _route_param(self, func: cst.FunctionDef, param: cst.Param) -> None:
                 name = param.name.value
@@ -113,8 +122,15 @@ class RequestRead(CheckKind):
 
             def _read(self, node: cst.BaseExpression) -> None:
                 read = card_request_read(node, vocab, imports, self.stack[-1])
-                if read is not None:
-                    report(node, read.key, read.kind, read.origin)
+                if read is None:
+                    return
+                if read.is_weak():
+                    if self.functions:
+                        self.functions[-1][2].append(read)
+                    return
+                if self.functions:
+                    self.functions[-1][1] = True
+                report(node, read.key, read.kind, read.origin)
 
             def visit_Subscript(self, node: cst.Subscript) -> None:
                 self._read(node)
