@@ -306,10 +306,12 @@ class FileFlow:
         self._anchors: list[tuple[str, cst.CSTNode, int]] = []  # per source: (fn, anchor, seq)
         self._callsite_anchors: dict[tuple[str, int], tuple[cst.CSTNode, int]] = {}
         self._fn_start: dict[str, int] = {}
+        self._fn_nodes: dict[str, cst.FunctionDef] = {}
         self._seq = 0
         self._callsite_counter = 0
         self.module_kinds: dict[str, str] = {}
         self.module_defs: set[str] = set()
+        self.nested_defs: set[str] = set()  # functions defined inside functions
         self.class_kinds: dict[str, dict[str, str]] = {}
         self.class_names: set[str] = set()
         self.class_bases: dict[str, tuple[str, ...]] = {}
@@ -340,6 +342,8 @@ class FileFlow:
                 out.append(_Fn(stmt, key, cls, ordinal, name, enclosing=prefix))
                 if top:
                     self.module_defs.add(name)
+                elif cls is None:
+                    self.nested_defs.add(name)
                 if isinstance(stmt.body, cst.IndentedBlock):
                     self._collect(stmt.body.body, key, None, out, counts, depth=depth + 1)
             elif isinstance(stmt, cst.ClassDef):
@@ -394,7 +398,7 @@ class FileFlow:
         start = self.fn_start(fn)
         if anchor is None:
             return self.locator.line_col(start)
-        return self.locator.find(anchor, fn, start, seq)
+        return self.locator.find(anchor, fn, start, seq, self._fn_nodes.get(fn))
 
     def finish(self) -> FileFacts:
         """Fill in the lines of sources and of call sites that carry concrete card data."""
@@ -495,6 +499,7 @@ class _FunctionWalker:
         env: dict[str, Value] = {}
         if fn.node is not None:
             flow._fn_start[self.key] = flow.locator.def_offset(fn.name, fn.ordinal)
+            flow._fn_nodes[self.key] = fn.node
             closure = flow._closure.get(id(fn.node))
             if closure:
                 env.update(closure)
@@ -1233,6 +1238,8 @@ class _FunctionWalker:
             if raw.count(".") > 1 and not qualified.startswith("."):
                 pass
             return qualified, True
+        if "." not in raw and head in self.flow.nested_defs:
+            return raw, True
         if head in self.flow.module_defs:
             if "." not in raw:
                 return raw, True
