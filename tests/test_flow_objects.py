@@ -61,3 +61,122 @@ def test_nested_helper_receives_card_data_from_its_enclosing_function():
         audit(request.POST.get("amount"))
     """
     assert hits(code) == [("PCI101", 6)]
+
+
+def test_object_state_written_in_one_method_and_logged_in_another():
+    code = """
+    class CheckoutView:
+        def post(self, request):
+            self.submitted = request.POST["card_number"]
+            self.amount = request.POST["amount"]
+            self.items = []
+            self.items.append(request.POST["cvv"])
+            self.trace()
+
+        def trace(self):
+            log.info("amount=%s", self.amount)
+            log.info("submitted=%s", self.submitted)
+            log.info("items=%s", self.items)
+
+    class RefundView:
+        def post(self, request):
+            self.submitted = request.POST["charge"]
+            self.handlers = {}
+
+        def trace(self):
+            log.info("submitted=%s", self.submitted)
+            self.handlers.update(x=1)
+            log.info("handlers=%s", self.handlers)
+    """
+    assert hits(code) == [("PCI101", 14), ("PCI101", 15)]
+
+
+def test_module_globals_assigned_or_mutated_in_functions():
+    code = """
+    _last = None
+    RECENT = []
+    COUNTS = []
+
+    def remember(card_number):
+        global _last
+        _last = card_number
+        RECENT.append(card_number)
+        COUNTS.append(len(card_number))
+
+    def dump():
+        log.info("last=%s", _last)
+        log.info("recent=%s", RECENT)
+        log.info("counts=%s", COUNTS)
+    """
+    assert hits(code) == [("PCI101", 15), ("PCI101", 16)]
+
+
+def test_methods_on_objects_of_project_classes_across_modules(tmp_path):
+    files = {
+        "core/__init__.py": "",
+        "core/adapters/__init__.py": """
+            from .store import CardStore
+            from . import export as exporters
+        """,
+        "core/adapters/store.py": """
+            import logging
+            log = logging.getLogger(__name__)
+
+            class CardStore:
+                def put(self, key, value):
+                    log.info("put %s=%s", key, value)
+
+                def put_status(self, key, status):
+                    log.info("status %s=%s", key, status)
+        """,
+        "core/adapters/export.py": """
+            import pickle
+
+            def write(path, record):
+                with open(path, "wb") as fh:
+                    pickle.dump(record, fh)
+        """,
+        "core/service.py": """
+            from core.adapters import CardStore, exporters
+
+            class Repo:
+                def save(self, value):
+                    pass
+
+            class CheckoutService:
+                def __init__(self, store: CardStore, repo=None):
+                    self.store = store
+                    self.repo = repo or Repo()
+
+                def run(self, order_id, number):
+                    self.store.put(order_id, number)
+                    self.store.put_status(order_id, "pending")
+                    exporters.write("/tmp/x", {"order": order_id, "value": number})
+
+            def handle(request):
+                service = CheckoutService(CardStore())
+                service.run(request.POST["order"], request.POST["card_number"])
+        """,
+    }
+    assert project_hits(tmp_path, files) == [("PCI101", "store.py", 7), ("PCI212", "export.py", 6)]
+
+
+def test_package_reexport_is_followed(tmp_path):
+    files = {
+        "shop/__init__.py": "from .audit import audit_event\n",
+        "shop/audit.py": """
+            import logging
+            _log = logging.getLogger("audit")
+
+            def audit_event(event, **fields):
+                _log.info("audit %s %s", event, fields)
+        """,
+        "shop/views.py": """
+            from flask import request
+            from shop import audit_event
+
+            def pay():
+                audit_event("attempt", card=request.form["card_number"])
+        """,
+    }
+    assert project_hits(tmp_path, files) == [("PCI101", "audit.py", 6)]
