@@ -180,3 +180,34 @@ def test_package_reexport_is_followed(tmp_path):
         """,
     }
     assert project_hits(tmp_path, files) == [("PCI101", "audit.py", 6)]
+
+
+def test_value_objects_in_a_models_module_are_not_orm_models(tmp_path):
+    files = {
+        "orders/__init__.py": "",
+        "orders/models.py": """
+            from dataclasses import dataclass
+            from django.db import models
+            from pydantic import BaseModel
+
+            @dataclass
+            class Card:
+                number: str
+                cvc: str
+
+            class CardIn(BaseModel):
+                card_number: str
+
+            class StoredCard(models.Model):
+                number = models.CharField(max_length=19)
+        """,
+        "orders/views.py": """
+            from .models import Card, CardIn, StoredCard
+
+            def pay(form):
+                card = Card(number=form["card_number"], cvc=form["cvc"])
+                body = CardIn(card_number=form["card_number"])
+                StoredCard(number=form["card_number"])
+        """,
+    }
+    assert [h for h in project_hits(tmp_path, files) if h[0] == "PCI210"] == [("PCI210", "views.py", 7)]

@@ -158,6 +158,26 @@ class Project:
             self._class_refs[key] = self._lookup(path, fn, name, want_class=True)
         return self._class_refs[key]
 
+    def ancestors(self, path: str, fn: FunctionFacts, name: str) -> list[tuple[str, bool]] | None:
+        """The base class names of project class ``name`` (transitively), each with whether it was
+        found in the project; None when ``name`` is not a class of the project."""
+        cls = self._resolve_class(path, fn, name)
+        if cls is None:
+            return None
+        out: list[tuple[str, bool]] = []
+        todo, seen = [cls], set()
+        while todo and len(seen) < 50:
+            ref = todo.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            for base in self.files[ref[0]].classes.get(ref[1], ()):
+                cands = self.classes.get(base, [])
+                found = [c for c in cands if c[0] == ref[0]] or cands[:1]
+                out.append((base, bool(found)))
+                todo += found
+        return out
+
     def _resolve(self, path: str, fn: FunctionFacts, callee: str) -> FnRef | None:
         """A function, or for a class its ``__init__`` (a constructor call)."""
         found = self._lookup(path, fn, callee, want_class=False)
