@@ -211,3 +211,36 @@ def test_value_objects_in_a_models_module_are_not_orm_models(tmp_path):
         """,
     }
     assert [h for h in project_hits(tmp_path, files) if h[0] == "PCI210"] == [("PCI210", "views.py", 7)]
+
+
+def test_request_reads_agree_with_the_request_recognizer():
+    code = """
+    import bottle
+    from django.http import HttpRequest
+
+    def django_view(r: HttpRequest):
+        log.info("pan %s", r.POST["card_number"])
+
+    def falcon_on_post(req, resp):
+        log.info("body %s", req.media["cvv"])
+        log.info("param %s", req.get_param("card_number"))
+
+    class TornadoHandler:
+        def post(self):
+            log.info("arg %s", self.get_argument("cvc"))
+
+    def bottle_view():
+        log.info("form %s", bottle.request.forms.get("cc_number"))
+
+    async def aiohttp_view(request):
+        body = await request.json()
+        card = body["card"]
+        log.info("card %s", card)
+        log.info("brand %s", card["brand"])
+
+    def clean(r: HttpRequest, req):
+        log.info("amount %s", r.POST["amount"])
+        log.info("token %s", req.get_param("token"))
+    """
+    assert hits(code) == [("PCI101", 8), ("PCI101", 11), ("PCI101", 12), ("PCI101", 16),
+                          ("PCI101", 19), ("PCI101", 24)]

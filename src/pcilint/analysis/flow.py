@@ -39,6 +39,10 @@ from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
 from pcilint.analysis.locate import Locator
 from pcilint.analysis.names import PAN, SAD, Vocabulary, split_words, vocabulary
+from pcilint.analysis.requests import (
+    BODY_ATTRIBUTES, BODY_METHODS, JSON_PARSERS, REQUEST_GETTERS, RequestAliases, card_request_read,
+    request_body_origin,
+)
 from pcilint.analysis.sources import (
     GETTERS, REQUEST_CONTAINERS, REQUEST_METHODS, is_request_name, key_text, pan_literal,
     request_container, select_card_columns, subscript_key,
@@ -539,6 +543,9 @@ class _FunctionWalker:
         self.card_dict_context = False
         self.writes: dict[str, set] = {}
         self.declared_globals: set[str] = set()
+        # request objects and bodies as the request-read recognizer (analysis/requests.py) sees them:
+        # annotated parameters (`r: HttpRequest`), Bottle/Falcon/Pyramid/aiohttp bodies, Body() params
+        self.req_aliases = RequestAliases()
 
     # -- setup ---------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -581,6 +588,11 @@ class _FunctionWalker:
                                                    None, 0))
                 kind = self._annotation_kind(p.annotation.annotation) if p.annotation is not None \
                     else None
+                if p.annotation is not None or isinstance(p.default, cst.Call):
+                    self.req_aliases.add_parameter(p, self.imports)
+                    body = self.req_aliases.bodies.get(name)
+                    if body is not None:
+                        kind = "req:" + body
                 env[name] = Value(frozenset(labels), hint=name, kind=kind)
         self.facts = FunctionFacts(self.key, fn.cls, tuple(params), has_self, 0)
         flow.facts.functions[self.key] = self.facts
@@ -969,6 +981,10 @@ class _FunctionWalker:
         if attr in REQUEST_CONTAINERS and is_request_name(base_node, self.imports):
             container = f"{dotted_name(base_node)}.{attr}"
             return Value(kind="req:" + container)
+        if attr in BODY_ATTRIBUTES:
+            body = self._request_body(e)
+            if body:
+                return Value(kind="req:" + body)
         if isinstance(base_node, cst.Name) and base_node.value in SELF_NAMES and attr in self.class_kinds \
                 and base_node.value not in env:
             return Value(kind=self.class_kinds[attr])
@@ -1067,6 +1083,15 @@ class _FunctionWalker:
                 return v
         if self._safe_name(key):
             return SAFE
+        if base.kind and base.kind.startswith("req:") and self.has_card \
+                and self.vocab.is_card_container(key):
+            # `body["card"]`: a card object submitted in the request; its "number" is a PAN and the
+            # object as a whole carries it
+            req = base.kind[4:]
+            number = self._source_value("request", f"{key}.number", PAN,
+                                        f'{key}["number"] read from {req}',
+                                        f"read from {req} at line {{line}}", key)
+            return Value(fields={"number": number}, kind=base.kind, hint=key)
         if base.kind and base.kind.startswith("req:"):
             return Value(kind=base.kind) if key in ("json", "data") else UNKNOWN
         labels = base.all_labels()
@@ -1183,10 +1208,28 @@ class _FunctionWalker:
         return v
 
     def _await(self, e: cst.Await, env: dict[str, Value]) -> Value:
-        req = request_container(e, self.imports)
+        req = request_container(e, self.imports) or self._request_body(e.expression)
         if req:
             return Value(kind="req:" + req)
         return self.ev(e.expression, env)
+
+    def _request_body(self, e: cst.BaseExpression) -> str | None:
+        """A request body the shared recognizer (analysis/requests.py) knows and sources.py does not
+        (``req.media``, ``request.forms``, ``await request.post()``, ``r: HttpRequest``...)."""
+        if isinstance(e, cst.Attribute):
+            if e.attr.value not in BODY_ATTRIBUTES:
+                return None
+        elif isinstance(e, cst.Call):
+            func = e.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value in BODY_METHODS) \
+                    and (dotted_name(func) or "").rsplit(".", 1)[-1] != "loads":
+                return None
+        else:
+            return None
+        try:
+            return request_body_origin(e, self.imports, self.req_aliases)
+        except (AttributeError, TypeError, ValueError):
+            return None
 
     def _paren(self, e: cst.BaseExpression, env: dict[str, Value]) -> Value:
         return self.ev(e.value, env)  # type: ignore[attr-defined]
@@ -1265,9 +1308,16 @@ class _FunctionWalker:
         cfg = self.config
         name = raw.rsplit(".", 1)[-1] if raw else None
         # request bodies and getters
-        req = request_container(e, self.imports)
+        req = request_container(e, self.imports) or self._request_body(e)
         if req:
             return Value(kind="req:" + req)
+        if method in REQUEST_GETTERS and self.has_card:
+            # Falcon `req.get_param("card_number")`, Tornado `self.get_argument("cvv")`
+            read = card_request_read(e, self.vocab, self.imports, self.req_aliases)
+            if read is not None:
+                return self._source_value("request", read.key, read.kind,
+                                          f"{read.key} read from {read.origin}",
+                                          f"read from {read.origin} at line {{line}}", read.key)
         if method in GETTERS and recv is not None and args and args[0].slot == "0":
             key = key_text(e.args[0].value)
             if key is not None:
