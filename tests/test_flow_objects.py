@@ -200,17 +200,26 @@ def test_value_objects_in_a_models_module_are_not_orm_models(tmp_path):
 
             class StoredCard(models.Model):
                 number = models.CharField(max_length=19)
+
+            class Resource(object):
+                pass
+
+            class Transaction(Resource):
+                @classmethod
+                def create(cls, params):
+                    return cls()
         """,
         "orders/views.py": """
-            from .models import Card, CardIn, StoredCard
+            from .models import Card, CardIn, StoredCard, Transaction
 
             def pay(form):
                 card = Card(number=form["card_number"], cvc=form["cvc"])
                 body = CardIn(card_number=form["card_number"])
+                Transaction.create({"credit_card": form["card_number"]})
                 StoredCard(number=form["card_number"])
         """,
     }
-    assert [h for h in project_hits(tmp_path, files) if h[0] == "PCI210"] == [("PCI210", "views.py", 7)]
+    assert [h for h in project_hits(tmp_path, files) if h[0] == "PCI210"] == [("PCI210", "views.py", 8)]
 
 
 def test_request_reads_agree_with_the_request_recognizer():

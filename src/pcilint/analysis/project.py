@@ -172,6 +172,8 @@ class Project:
                 continue
             seen.add(ref)
             for base in self.files[ref[0]].classes.get(ref[1], ()):
+                if base in ("object", "ABC"):
+                    continue
                 cands = self.classes.get(base, [])
                 found = [c for c in cands if c[0] == ref[0]] or cands[:1]
                 out.append((base, bool(found)))

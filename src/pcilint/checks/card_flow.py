@@ -179,7 +179,10 @@ class CardDataSink(CheckKind):
             parts = tuple((v.all_labels(), v.hint) for v in vals)
             hits.append(SinkHit(ev.fn, line, col, sink.display.format(
                 raw=ev.raw, method=ev.method or "", callee=ev.callee,
-                receiver=ev.receiver or ""), parts, ev.callee, sink.project_classes))
+                receiver=ev.receiver or ""), parts,
+                # the class whose constructor (`Card(...)`) or class method (`Card.create`) is called
+                ev.callee if ev.method is None or ev.callee.count(".") == 0
+                else ev.callee.rsplit(".", 1)[0], sink.project_classes))
         return {"flow": flow.finish(), "hits": hits}
 
     # -- project phase ---------------------------------------------------------------------------------
