@@ -55,7 +55,7 @@ import libcst as cst
 
 from pcilint.analysis.declarations import (
     PatternSet, WEAK_NAMES, annotation_card_kind, annotation_refs, declared_card_data, describe,
-    has_safe_word, label_card_data,
+    has_card_context, has_safe_word, is_weak, label_card_data,
 )
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
@@ -264,7 +264,9 @@ class CardField(CheckKind):
                 label = _label_text(call.args[0].value)
             if label:
                 kind = label_card_data(label, vocab)
-                if kind:
+                # a label "PAN" alone is a tax id until the class says it is about cards
+                if kind and (not is_weak(label, self.weak)
+                             or has_card_context(class_name, siblings, vocab, self.weak)):
                     return kind, names[0]
         return None
 
