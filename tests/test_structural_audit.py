@@ -34,3 +34,18 @@ def test_two_reads_on_one_line_keep_the_higher_severity():
             charge(data.get("cvc"), data["card_number"])
     """
     assert _hits(code, "PCI401") == [(6, "critical"), (7, "critical")]
+
+
+def test_template_inputs_that_nobody_types_card_data_into():
+    from pcilint.analysis.names import vocabulary
+    from pcilint.checks.template_card_input import card_inputs
+
+    html = """<form method="post">
+      <input name="cvv" size="4">
+      <input name="cid" value="{{ campaign.id }}">
+      <input name="card_number" readonly value="**** {{ card.last4 }}">
+      <input name="card_number" disabled>
+      <input name="csc">
+    </form>"""
+    assert [(line, name) for line, _, name, _ in card_inputs(html, vocabulary())] == [
+        (2, "cvv"), (6, "csc")]
