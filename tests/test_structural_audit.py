@@ -49,3 +49,30 @@ def test_template_inputs_that_nobody_types_card_data_into():
     </form>"""
     assert [(line, name) for line, _, name, _ in card_inputs(html, vocabulary())] == [
         (2, "cvv"), (6, "csc")]
+
+
+def test_request_model_reexported_by_its_package(tmp_path):
+    found = _scan_tree(tmp_path, {
+        "app/__init__.py": "",
+        "app/schemas/__init__.py": "from .payments import ChargeIn, ReceiptOut\n",
+        "app/schemas/payments.py": """
+            from pydantic import BaseModel
+
+            class ChargeIn(BaseModel):
+                card_number: str
+
+            class ReceiptOut(BaseModel):
+                card_number: str
+        """,
+        "app/routes.py": """
+            from fastapi import APIRouter
+            from app.schemas import ChargeIn, ReceiptOut
+
+            router = APIRouter()
+
+            @router.post("/charge", response_model=ReceiptOut)
+            def charge(body: ChargeIn):
+                return {}
+        """,
+    }, ["PCI404"])
+    assert found == {("PCI404", "app/schemas/payments.py", 5)}

@@ -154,6 +154,24 @@ def _label_text(node: cst.BaseExpression) -> str | None:
     return string_value(node)
 
 
+#: Methods that register a route's handler imperatively (FastAPI/Starlette, Flask).
+ROUTE_REGISTRATIONS = {"add_api_route": ("endpoint", 1), "add_route": ("endpoint", 1),
+                       "add_url_rule": ("view_func", 2), "add_api_websocket_route": ("endpoint", 1)}
+
+
+def _registered_handler(call: cst.Call) -> str | None:
+    """``app.add_api_route("/pay", pay, methods=["POST"])`` -> ``"pay"``."""
+    if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in ROUTE_REGISTRATIONS:
+        return None
+    keyword, index = ROUTE_REGISTRATIONS[call.func.attr.value]
+    positional = [a for a in call.args if a.keyword is None and a.star == ""]
+    handler = next((a.value for a in call.args if a.keyword is not None
+                    and a.keyword.value == keyword), None)
+    if handler is None and len(positional) > index:
+        handler = positional[index].value
+    return handler.value if isinstance(handler, cst.Name) else None
+
+
 def _module_of(path: str) -> str:
     p = PurePosixPath(path)
     parts = list(p.with_suffix("").parts)
@@ -336,14 +354,23 @@ class CardField(CheckKind):
                 self.functions: list[str] = []
                 self.class_depth = 0
 
+                self.defs: dict[str, cst.FunctionDef] = {}
+                self.registered: list[str] = []  # handlers passed to app.add_api_route(...)
+
+            def _route_refs(self, node: cst.FunctionDef) -> None:
+                params = node.params
+                for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                    if param.annotation is not None:
+                        facts["route_refs"] += annotation_refs(param.annotation.annotation,
+                                                               imports)
+
             def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
                 self.functions.append(node.name.value)
-                if check.p["request_body_only"] and is_route_handler(node):
-                    params = node.params
-                    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-                        if param.annotation is not None:
-                            facts["route_refs"] += annotation_refs(param.annotation.annotation,
-                                                                   imports)
+                if check.p["request_body_only"]:
+                    if is_route_handler(node, imports):
+                        self._route_refs(node)
+                    else:
+                        self.defs.setdefault(node.name.value, node)
 
             def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
                 self.functions.pop()
@@ -352,6 +379,9 @@ class CardField(CheckKind):
                 check._class(ctx, node, vocab, facts)
 
             def leave_Module(self, original_node: cst.Module) -> None:
+                for name in dict.fromkeys(self.registered):
+                    if name in self.defs:
+                        self._route_refs(self.defs[name])
                 # What this file alone decides (the project phase adds cross-module cases; the
                 # engine drops the duplicates).
                 if check.base_frameworks:
@@ -363,6 +393,9 @@ class CardField(CheckKind):
             def visit_Call(self, node: cst.Call) -> None:
                 if check.p["request_body_only"]:
                     check._constructed_from_request(node, imports, facts)
+                    handler = _registered_handler(node)
+                    if handler is not None:
+                        self.registered.append(handler)
                 if self.functions and self.functions[-1] in check.p["skip_functions"]:
                     return
                 check._anywhere_call(ctx, node, vocab)
@@ -423,6 +456,13 @@ class CardField(CheckKind):
                         statements.append((target.value, small))
         siblings = [n for n, small in statements if not self._is_relation(small.value, imports)]
         bases = [imports.qualify(a.value) or "?" for a in node.bases if a.keyword is None]
+        # a class decorator that makes a schema (`@dataclass`, `@pydantic.dataclasses.dataclass`)
+        # counts like a base class
+        for dec in node.decorators:
+            expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+            qualified = imports.qualify(expr)
+            if qualified and any(fw.bases.match(qualified) for fw in self.base_frameworks):
+                bases.append(qualified)
         keywords = {a.keyword.value: (dotted_name(a.value) or "") for a in node.keywords
                     if a.keyword is not None}
         cls = ClassFacts(class_name, bases, keywords)
@@ -564,7 +604,11 @@ class CardField(CheckKind):
                 m = key[0]
                 if m == mod or m.endswith("." + mod) or mod.endswith("." + m):
                     return key
-            return None
+            # a package re-exporting its submodule's class (`from app.schemas import CardIn`,
+            # defined in app/schemas/payments.py)
+            inside = [key for key in candidates
+                      if key[0].startswith(mod + ".") or ("." + mod + ".") in key[0]]
+            return inside[0] if len(inside) == 1 else None
 
         memo: dict[tuple[str, str], Framework | None] = {}
 
