@@ -76,3 +76,37 @@ def test_request_model_reexported_by_its_package(tmp_path):
         """,
     }, ["PCI404"])
     assert found == {("PCI404", "app/schemas/payments.py", 5)}
+
+
+def test_model_fields_through_project_field_types_and_reexports(tmp_path):
+    found = _scan_tree(tmp_path, {
+        "core/__init__.py": "",
+        "core/fields.py": """
+            from django.db import models
+
+            class UpperCharField(models.CharField):
+                pass
+
+            class TrimmedField(UpperCharField):
+                pass
+
+            class Unrelated:
+                pass
+        """,
+        "core/db/__init__.py": "from django.db.models import CharField, Model  # noqa\n",
+        "billing/__init__.py": "",
+        "billing/models.py": """
+            from core import db
+            from core.db import CharField, Model
+            from core.fields import TrimmedField, Unrelated, UpperCharField
+
+            class CardOnFile(Model):
+                card_number = CharField(max_length=19)
+                cvv2 = db.CharField(max_length=4)
+                cvc = TrimmedField(max_length=4)
+                security_code = UpperCharField(max_length=4)
+                last4 = CharField(max_length=4)
+                pan = Unrelated()
+        """,
+    }, ["PCI201"])
+    assert found == {("PCI201", "billing/models.py", n) for n in (7, 8, 9, 10)}
