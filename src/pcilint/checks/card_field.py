@@ -161,6 +161,24 @@ FRAMEWORK_PACKAGES = {"django", "sqlalchemy", "flask_sqlalchemy", "peewee", "pla
                       "marshmallow", "sqlmodel", "odmantic", "beanie"}
 
 
+def _too_short_for_pan(call: cst.Call) -> bool:
+    """A column or field whose declared length cannot hold a card number (13-19 digits): it keeps
+    the last four or the BIN.  ``max_length=4``, ``String(4)``, ``sa.CHAR(length=6)``."""
+    for arg in call.args:
+        value = arg.value
+        if arg.keyword is not None and arg.keyword.value in ("max_length", "length") \
+                and isinstance(value, cst.Integer):
+            return int(value.value) <= 6
+        if arg.keyword is None and isinstance(value, cst.Call) and value.args \
+                and (dotted_name(value.func) or "").rsplit(".", 1)[-1].upper() in (
+                    "STRING", "CHAR", "VARCHAR", "UNICODE", "NVARCHAR", "NCHAR"):
+            first = value.args[0]
+            if first.keyword is None or first.keyword.value == "length":
+                if isinstance(first.value, cst.Integer):
+                    return int(first.value.value) <= 6
+    return False
+
+
 def _fieldish(name: str) -> bool:
     """A name that could be a field type: ``CharField``, ``Column``, ``mapped_column``, ``Str``."""
     return name.endswith(("Field", "Column", "column")) or name in ("Str", "String", "Int", "Integer")
@@ -297,10 +315,15 @@ class CardField(CheckKind):
             ctor = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
             kind = vocab.classify(re.sub(r"(Form)?Field$", "", ctor))
             return (kind, names[0] if names else ctor) if kind else None
+        short = call is not None and _too_short_for_pan(call)
         for n in names:
             kind = declared_card_data(n, vocab, class_name, siblings, self.weak)
+            if kind == PAN and short:
+                return None  # `card_num = CharField(max_length=4)  # last 4 digits`
             if kind:
                 return kind, n
+        if short:
+            return None
         if fw.label and call is not None and names and not any(has_safe_word(n, vocab) for n in names):
             label = None
             for arg in call.args:
@@ -599,7 +622,7 @@ class CardField(CheckKind):
         if self._has_relation_argument(call):
             return
         kind = declared_card_data(attr, vocab, class_name, siblings, self.weak)
-        if kind is None or masked(attr):
+        if kind is None or masked(attr) or (kind == PAN and _too_short_for_pan(call)):
             return
         target = small.target if isinstance(small, cst.AnnAssign) else small.targets[0].target
         line, col, end_line, end_col = ctx.position(target)
@@ -611,8 +634,13 @@ class CardField(CheckKind):
         """Django migrations declare columns too: ``migrations.AddField(model_name="order",
         name="card_number", field=models.CharField(...))``, ``AlterField``, and the
         ``fields=[("cvv", models.CharField(...)), ...]`` of ``CreateModel``."""
+        func = node.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else \
+            func.value if isinstance(func, cst.Name) else ""
+        if last not in ("AddField", "AlterField", "CreateModel"):
+            return
         fws = [fw for fw in self.frameworks if fw.migrations]
-        if not fws or not isinstance(node.func, (cst.Attribute, cst.Name)):
+        if not fws:
             return
         op = (ctx.imports.qualify(node.func) or "").rsplit(".", 2)
         if len(op) < 2 or op[-2] != "migrations" or op[-1] not in ("AddField", "AlterField",
