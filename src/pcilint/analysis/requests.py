@@ -112,13 +112,13 @@ class RequestAliases:
         name = target.value
         self.bodies.pop(name, None)
         self.card_objects.pop(name, None)
-        origin = request_body_origin(value, imports, self)
-        if origin is not None:
-            self.bodies[name] = origin
-            return
         card = _card_object_origin(value, imports, self, vocab)
         if card is not None:
             self.card_objects[name] = card
+            return
+        origin = request_body_origin(value, imports, self)
+        if origin is not None:
+            self.bodies[name] = origin
             return
         if _is_request_object(value, imports, self):
             self.request_objects.add(name)
@@ -160,6 +160,11 @@ def request_body_origin(node: cst.BaseExpression, imports: ImportTable | None = 
     node = _unwrap(node)
     if isinstance(node, cst.Name):
         return aliases.bodies.get(node.value) if aliases is not None else None
+    nested = _key_of(node)
+    if nested is not None:
+        # an object nested in a body is client-submitted too: `payload["source"]["card"]`
+        outer = request_body_origin(nested[0], imports, aliases)
+        return f"{outer}[{nested[1]!r}]" if outer is not None else None
     if isinstance(node, cst.Attribute):
         if node.attr.value in BODY_ATTRIBUTES and _is_request_object(node.value, imports, aliases):
             return f"request.{node.attr.value}"

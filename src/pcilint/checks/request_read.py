@@ -14,7 +14,7 @@ import libcst as cst
 from pcilint.analysis.declarations import (
     annotation_card_kind, declared_card_data, describe, has_card_context,
 )
-from pcilint.analysis.imports import dotted_name
+from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.names import vocabulary
 from pcilint.analysis.requests import RequestAliases, card_request_read
 from pcilint.checks import register
@@ -25,15 +25,24 @@ ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "api_route", "route
 PARAM_MARKERS = {"Form", "Body", "Query", "Path", "Header", "Cookie", "File"}
 
 
-def is_route_handler(node: cst.FunctionDef) -> bool:
-    """Decorated like a web route: ``@app.post(...)``, ``@router.get(...)``, ``@bp.route(...)``."""
+#: Frameworks whose route decorators are plain functions (``from litestar import post``).
+ROUTE_MODULES = ("litestar", "starlite", "bottle", "sanic", "robyn", "blacksheep")
+
+
+def is_route_handler(node: cst.FunctionDef, imports: ImportTable | None = None) -> bool:
+    """Decorated like a web route: ``@app.post(...)``, ``@router.get(...)``, ``@bp.route(...)``, or
+    (with ``imports``) a route decorator imported from a framework (``from litestar import post``)."""
     for dec in node.decorators:
         expr = dec.decorator
         if isinstance(expr, cst.Call):
             expr = expr.func
         name = dotted_name(expr) or ""
-        if name.rsplit(".", 1)[-1] in ROUTE_DECORATORS and "." in name:
-            return True
+        if name.rsplit(".", 1)[-1] in ROUTE_DECORATORS:
+            if "." in name:
+                return True
+            qualified = imports.resolve(name) if imports is not None else ""
+            if qualified.split(".", 1)[0] in ROUTE_MODULES:
+                return True
     return False
 
 
@@ -98,7 +107,7 @@ class RequestRead(CheckKind):
                         return
                     if head in PARAM_MARKERS:
                         marker = head
-                if marker is None and not is_route_handler(func):
+                if marker is None and not is_route_handler(func, imports):
                     return
                 if param.annotation is not None and \
                         annotation_card_kind(param.annotation.annotation, imports) == "other":
