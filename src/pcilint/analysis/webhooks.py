@@ -171,6 +171,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         self.bindings: Bindings = bindings_for(ctx)
         self.imports = ctx.imports
         self.classes: list[cst.ClassDef] = []
+        self.class_wrappers: dict[str, list[cst.BaseExpression]] = {}
         self.unit: Unit | None = None
         self.unit_node: cst.FunctionDef | None = None
         self.depth = 0  # nesting of function definitions inside the current unit
@@ -206,6 +207,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         if self.unit is None:
             self.classes.append(node)
             self.facts.classes[node.name.value] = [dotted_name(a.value) or "" for a in node.bases]
+            self.class_wrappers[node.name.value] = _class_wrappers(node)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         if self.classes and self.classes[-1] is node:
@@ -220,6 +222,11 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         unit = Unit(qualname=qualname, class_name=cls, name=node.name.value)
         self.unit, self.unit_node = unit, node
         self._decorators(unit, node)
+        for wrapper in self.class_wrappers.get(cls, []) if cls is not None else ():
+            # decorators applied to every method of the class (Django ``@method_decorator(...,
+            # name="dispatch")`` on the class, Flask ``decorators``, Flask-RESTful ``method_decorators``)
+            if (dotted_name(wrapper) or "").split(".")[-1] not in VIEW_DECORATORS:
+                self._record_call(unit, wrapper, self.bindings.qualify_expr(wrapper) or "")
         params = [p.name.value for p in node.params.params]
         if cls is not None and params and params[0] in ("self", "cls"):
             params = params[1:]
@@ -249,6 +256,9 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             if isinstance(expr, cst.Call):
                 call_args = list(expr.args)
                 expr = expr.func
+            if (dotted_name(expr) or "").split(".")[-1] == "method_decorator" and call_args:
+                expr = _unwrap_call(call_args[0].value)  # @method_decorator(verify_webhook)
+                call_args = []
             raw = dotted_name(expr) or ""
             qualified = self.bindings.qualify_expr(expr) or raw
             last = raw.split(".")[-1]
@@ -476,6 +486,50 @@ class WebhookCollector(cst.BatchableCSTVisitor):
     def _reportable(self, unit: Unit) -> bool:
         """Whether a finding may land on this unit's def (only then is its position computed)."""
         return bool(unit.defects or (unit.endpoint and self.facts.stripe_context))
+
+
+def _unwrap_call(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``verify(secret=...)`` -> ``verify``: a decorator factory stands for what it builds."""
+    return expr.func if isinstance(expr, cst.Call) else expr
+
+
+CLASS_DECORATOR_ATTRS = {"decorators", "method_decorators"}
+
+
+def _class_wrappers(node: cst.ClassDef) -> list[cst.BaseExpression]:
+    """Decorators a class applies to its methods (as expressions naming the wrapper)."""
+    out: list[cst.BaseExpression] = []
+    for dec in node.decorators:
+        expr = dec.decorator
+        if isinstance(expr, cst.Call) and (dotted_name(expr.func) or "").split(".")[-1] == \
+                "method_decorator":
+            if expr.args:
+                value = expr.args[0].value
+                values = ([e.value for e in value.elements]
+                          if isinstance(value, (cst.List, cst.Tuple)) else [value])
+                out += [_unwrap_call(v) for v in values]
+        else:
+            out.append(_unwrap_call(expr))
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+                continue
+            targets = ([t.target for t in small.targets] if isinstance(small, cst.Assign)
+                       else [small.target])
+            if not any(isinstance(t, cst.Name) and t.value in CLASS_DECORATOR_ATTRS
+                       for t in targets):
+                continue
+            containers = [small.value]
+            if isinstance(small.value, cst.Dict):  # Flask-RESTful {"post": [...]}
+                containers = [e.value for e in small.value.elements
+                              if isinstance(e, cst.DictElement)]
+            for container in containers:
+                if isinstance(container, (cst.List, cst.Tuple)):
+                    out += [_unwrap_call(e.value) for e in container.elements]
+    return [e for e in out if dotted_name(e) is not None]
 
 
 def _loads(node: cst.FunctionDef | None, name: str) -> int:
