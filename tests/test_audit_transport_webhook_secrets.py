@@ -76,3 +76,74 @@ def test_verifying_decorators_applied_by_the_class_count_for_its_methods(tmp_pat
     })
     _code, out, _err = run_json(["--select", "PCI601", "."], cwd=tmp_path)
     assert [(f["path"], f["line"]) for f in out["findings"]] == [("hooks/resources.py", 18)]
+
+
+def test_event_name_prefixes_make_a_stripe_handler():
+    result = scan_snippet('''
+        import json
+        import stripe
+
+        def billing_webhook(request):
+            data = json.loads(request.body)
+            if data["type"].startswith("customer.subscription."):
+                sync(data)
+
+        def other_webhook(request):
+            data = json.loads(request.body)
+            if data["type"].startswith("repo."):
+                sync(data)
+        ''', select=["PCI601"])
+    assert _lines(result) == [("PCI601", 5)]
+
+
+def test_dispatch_through_a_registry_of_event_names_in_another_module(tmp_path):
+    write_tree(tmp_path, {
+        "app/billing/__init__.py": "",
+        "app/billing/events/__init__.py": "from .registry import HANDLERS, on\n",
+        "app/billing/events/registry.py": '''
+            def paid(event):
+                pass
+
+            HANDLERS = {"invoice.paid": paid}
+            ''',
+        "app/billing/events/decorated.py": '''
+            ROUTES = {}
+
+            def on(name):
+                def wrap(fn):
+                    ROUTES[name] = fn
+                    return fn
+                return wrap
+
+            @on("checkout.session.completed")
+            def completed(event):
+                pass
+            ''',
+        "app/billing/routes.py": '''
+            import stripe
+            from flask import Blueprint, request
+            from billing.events import HANDLERS
+            from billing.events.decorated import ROUTES
+
+            bp = Blueprint("billing", __name__)
+
+            @bp.post("/billing/events")
+            def events():
+                event = request.get_json()
+                HANDLERS[event["type"]](event)
+                return ""
+
+            @bp.post("/billing/other")
+            def other():
+                event = request.get_json()
+                ROUTES[event["type"]](event)
+                return ""
+
+            @bp.post("/billing/config")
+            def config():
+                return request.get_json()["name"]
+            ''',
+    })
+    _code, out, _err = run_json(["--select", "PCI601", "."], cwd=tmp_path)
+    assert [(f["path"], f["line"]) for f in out["findings"]] == [
+        ("app/billing/routes.py", 10), ("app/billing/routes.py", 16)]

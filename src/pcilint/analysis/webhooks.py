@@ -109,6 +109,7 @@ class Unit:
     maybe_calls: list[str] = field(default_factory=list)  # method names on untyped receivers
     route_text: str = ""
     loaded_names: set[str] = field(default_factory=set)
+    imported_loads: list[str] = field(default_factory=list)  # qualified imported names it reads
 
 
 @dataclass
@@ -118,6 +119,10 @@ class ModuleFacts:
     stripe_context: bool
     units: dict[str, Unit] = field(default_factory=dict)
     classes: dict[str, list[str]] = field(default_factory=dict)  # class -> base names
+    #: module-level names bound to Stripe event names (``HANDLERS = {"invoice.paid": f}``)
+    dispatch_names: set[str] = field(default_factory=set)
+    #: handlers register themselves with event names (``@on("invoice.paid")``) in this module
+    registry: bool = False
 
 
 def module_name(path: str) -> tuple[str, bool]:
@@ -160,6 +165,11 @@ def _is_event_name(text: str) -> bool:
     return STRIPE_EVENT.fullmatch(text) is not None
 
 
+def _is_event_prefix(text: str) -> bool:
+    """``customer.subscription.`` / ``invoice.``: the start of Stripe event names."""
+    return text.endswith(".") and STRIPE_EVENT.fullmatch(text + "x") is not None
+
+
 class WebhookCollector(cst.BatchableCSTVisitor):
     """Collects :class:`ModuleFacts` for one file during the shared traversal."""
 
@@ -194,6 +204,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
                             for t in targets:
                                 if isinstance(t, cst.Name):
                                     self.module_dispatch.add(t.value)
+        self.facts.dispatch_names = set(self.module_dispatch)
 
     @staticmethod
     def _holds_event_names(value: cst.BaseExpression) -> bool:
@@ -247,6 +258,11 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         unit = self.unit
         if unit.loaded_names & self.module_dispatch:
             unit.event_names = True
+        for name in unit.loaded_names:
+            target = self.imports.names.get(name)
+            if target is not None:
+                unit.imported_loads.append(absolute(target, self.facts.module,
+                                                    self.facts.is_package))
         self.unit, self.unit_node = None, None
 
     def _decorators(self, unit: Unit, node: cst.FunctionDef) -> None:
@@ -256,6 +272,8 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             if isinstance(expr, cst.Call):
                 call_args = list(expr.args)
                 expr = expr.func
+            if any(_is_event_name(t) for a in call_args for t in _strings(a.value)):
+                self.facts.registry = True  # @register("invoice.paid")
             if (dotted_name(expr) or "").split(".")[-1] == "method_decorator" and call_args:
                 expr = _unwrap_call(call_args[0].value)  # @method_decorator(verify_webhook)
                 call_args = []
@@ -338,6 +356,9 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             return
         if "stripe" in qualified.lower():
             unit.mentions_stripe = True
+        if last == "startswith" and node.args and any(
+                _is_event_prefix(t) for t in _strings(node.args[0].value)):
+            unit.event_names = True  # event.type.startswith("customer.subscription.")
         if last in VERIFY_METHODS:
             unit.verifies = True
             self._check_verification_args(unit, node, last)
