@@ -147,3 +147,44 @@ def test_dispatch_through_a_registry_of_event_names_in_another_module(tmp_path):
     _code, out, _err = run_json(["--select", "PCI601", "."], cwd=tmp_path)
     assert [(f["path"], f["line"]) for f in out["findings"]] == [
         ("app/billing/routes.py", 10), ("app/billing/routes.py", 16)]
+
+
+def test_optional_verification_is_reported_once_per_handler():
+    result = scan_snippet('''
+        import json
+        import os
+        import stripe
+
+        SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+        LITERAL = "whsec_" "8aQz3LmP0nRt5VwX2yBc7DfGhJk9sT1u"
+
+        async def optional(request):
+            body = await request.text()
+            event = json.loads(body)
+            secret = request.app["config"].get("whsec")
+            if secret:
+                event = stripe.Webhook.construct_event(body, request.headers["Stripe-Signature"], secret)
+            if event["type"] == "invoice.paid":
+                pass
+
+        def settings_guard(request):
+            event = json.loads(request.body)
+            if SECRET is not None and request.headers.get("Stripe-Signature"):
+                event = stripe.Webhook.construct_event(request.body, request.headers["Stripe-Signature"], SECRET)
+            if event["type"] == "invoice.paid":
+                pass
+
+        def always_set(request):
+            event = json.loads(request.body)
+            if LITERAL:
+                event = stripe.Webhook.construct_event(request.body, request.headers["Stripe-Signature"], LITERAL)
+            if event["type"] == "invoice.paid":
+                pass
+
+        def guarded_by_other_thing(request):
+            if request.method == "POST":
+                event = stripe.Webhook.construct_event(request.body, request.headers["Stripe-Signature"], SECRET)
+                if event["type"] == "invoice.paid":
+                    pass
+        ''', select=["PCI6"])
+    assert _lines(result) == [("PCI607", 9), ("PCI607", 18)]

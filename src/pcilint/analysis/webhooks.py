@@ -441,6 +441,43 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             if isinstance(stmt, cst.Try):
                 self._try(unit, stmt, body[i + 1:])
 
+    def visit_If(self, node: cst.If) -> None:
+        """``if endpoint_secret: event = construct_event(...)`` - verification made optional.
+
+        When the secret is not configured the raw payload parsed before is processed unverified
+        (Stripe's own sample).  An ``else`` branch that leaves, or a secret that is a non-empty
+        literal, makes the check unconditional.
+        """
+        unit = self.unit
+        if unit is None:
+            return
+        test, negated = node.test, False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        guards = _guard_codes(test)
+        if not guards:
+            return
+        branch = node.orelse if negated else node.body
+        other = node.body if negated else node.orelse
+        if branch is None or isinstance(branch, cst.If):
+            return
+        call = _find_verify_call(branch.body if isinstance(branch, cst.Else) else branch)
+        if call is None:
+            return
+        secret = _secret_arg(call)
+        if secret is None or _code(secret) not in guards:
+            return
+        value = constant_value(self.bindings.value_of(secret, self.unit_node))
+        if isinstance(value, str) and value.strip():
+            return  # a literal secret: always set (PCI702's business)
+        if other is not None:
+            body = other.body if isinstance(other, cst.Else) else other
+            if isinstance(body, cst.BaseSuite) and _handler_behaviour(body)[0]:
+                return  # else: return 400
+        unit.defects.append(("optional", self._line(node),
+                             "verifies the signature only when the secret is set (`if "
+                             f"{_code(test)}:`), otherwise it processes the raw payload"))
+
     def _try(self, unit: Unit, node: cst.Try, following: list[cst.BaseStatement]) -> None:
         """A ``SignatureVerificationError`` (or broader) handler that lets the event through."""
         verify_call = _find_verify_call(node.body)
@@ -507,6 +544,41 @@ class WebhookCollector(cst.BatchableCSTVisitor):
     def _reportable(self, unit: Unit) -> bool:
         """Whether a finding may land on this unit's def (only then is its position computed)."""
         return bool(unit.defects or (unit.endpoint and self.facts.stripe_context))
+
+
+_EMPTY = cst.Module(body=[])
+
+
+def _code(node: cst.CSTNode) -> str:
+    return _EMPTY.code_for_node(node).strip()
+
+
+def _guard_codes(test: cst.BaseExpression) -> set[str]:
+    """The expressions an ``if`` test checks for being set: ``secret``, ``settings.X``,
+    ``secret is not None``, ``a and b``."""
+    if isinstance(test, (cst.Name, cst.Attribute, cst.Subscript)):
+        return {_code(test)}
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _guard_codes(test.left) | _guard_codes(test.right)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+            test.comparisons[0].operator, (cst.IsNot, cst.NotEqual)):
+        return _guard_codes(test.left)
+    if isinstance(test, cst.Call) and dotted_name(test.func) in ("bool", "len"):
+        return _guard_codes(test.args[0].value) if test.args else set()
+    return set()
+
+
+def _secret_arg(call: cst.Call) -> cst.BaseExpression | None:
+    func = call.func
+    method = func.attr.value if isinstance(func, cst.Attribute) else (dotted_name(func) or "")
+    if method not in SECRET_ARG:
+        return None
+    index, keyword = SECRET_ARG[method]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return positional[index].value if index < len(positional) else None
 
 
 def _unwrap_call(expr: cst.BaseExpression) -> cst.BaseExpression:
