@@ -188,3 +188,12 @@ def test_optional_verification_is_reported_once_per_handler():
                     pass
         ''', select=["PCI6"])
     assert _lines(result) == [("PCI607", 9), ("PCI607", 18)]
+
+
+def test_published_gateway_test_numbers_are_low_and_real_looking_ones_high():
+    result = scan_snippet('''
+        TEST_NUMBERS = ["378734493671000", "4007000000027", "5431111111111111"]
+        REAL = "4539 1488 0343 6467"
+        ''', path="payments/cards.py", select=["PCI704"])
+    # one finding per line: the same rule never reports a line twice
+    assert sorted((f.line, f.severity) for f in result.findings) == [(2, "low"), (3, "high")]
