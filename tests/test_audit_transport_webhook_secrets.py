@@ -197,3 +197,37 @@ def test_published_gateway_test_numbers_are_low_and_real_looking_ones_high():
         ''', path="payments/cards.py", select=["PCI704"])
     # one finding per line: the same rule never reports a line twice
     assert sorted((f.line, f.severity) for f in result.findings) == [(2, "low"), (3, "high")]
+
+
+def test_http_urls_reaching_a_client_through_settings_or_another_module(tmp_path):
+    write_tree(tmp_path, {
+        "project/settings/base.py": '''
+            FRAUD_API = "http://fraud.partner-api.net/score"
+            HELP_URL = "http://help.partner-api.net/"
+            METRICS = "http://localhost:9000"
+            ''',
+        "shop/config.py": '''
+            class Config:
+                LEDGER = "http://ledger.acme.io/api"
+                DOCS = "http://docs.acme.io/"
+            ''',
+        "shop/constants.py": 'RATES = "http://rates.acme.io/today"\n',
+        "shop/services.py": '''
+            import requests
+            from django.conf import settings
+            from shop.config import Config
+            from shop.constants import RATES
+
+            def score(obj):
+                requests.post(settings.FRAUD_API, json=obj)
+                requests.get(settings.METRICS)
+                requests.get(f"{Config.LEDGER}/entries")
+                return requests.get(RATES + "?ccy=EUR")
+
+            def help_link():
+                return settings.HELP_URL + Config.DOCS  # never requested
+            ''',
+    })
+    _code, out, _err = run_json(["--select", "PCI502", "."], cwd=tmp_path)
+    assert sorted((f["path"], f["line"]) for f in out["findings"]) == [
+        ("project/settings/base.py", 2), ("shop/config.py", 3), ("shop/constants.py", 1)]
