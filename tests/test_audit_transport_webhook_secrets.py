@@ -231,3 +231,29 @@ def test_http_urls_reaching_a_client_through_settings_or_another_module(tmp_path
     _code, out, _err = run_json(["--select", "PCI502", "."], cwd=tmp_path)
     assert sorted((f["path"], f["line"]) for f in out["findings"]) == [
         ("project/settings/base.py", 2), ("shop/config.py", 3), ("shop/constants.py", 1)]
+
+
+def test_a_view_using_another_module_of_a_package_with_receivers_is_not_a_handler(tmp_path):
+    # dj-stripe's shape: event_handlers.py registers receivers with event names; an admin method
+    # taking `request` uses djstripe.models - not the registry
+    write_tree(tmp_path, {
+        "djs/__init__.py": "",
+        "djs/event_handlers.py": '''
+            from djs import webhooks
+
+            @webhooks.handler("customer.subscription.deleted")
+            def on_cancel(event):
+                pass
+            ''',
+        "djs/models.py": "class Endpoint:\n    pass\n",
+        "djs/admin.py": '''
+            import stripe
+            from djs import models
+
+            class EndpointAdmin:
+                def delete_model(self, request, obj: models.Endpoint):
+                    obj.delete()
+            ''',
+    })
+    _code, out, _err = run_json(["--select", "PCI601", "."], cwd=tmp_path)
+    assert out["findings"] == []

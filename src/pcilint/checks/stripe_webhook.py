@@ -171,8 +171,12 @@ class _Graph:
         """Whether the unit reads a registry of Stripe event names defined in another module."""
         for target in unit.imported_loads:
             module, _, name = target.rpartition(".")
-            for defined, stripe in self.registries.get(name, []) + self.registries.get("*", []):
+            for defined, stripe in self.registries.get(name, []):
                 if (stripe or stripe_context) and _same_module(module, defined):
+                    return True
+            for defined, stripe in self.registries.get("*", []):
+                # a module whose handlers register with event names: names from it exactly
+                if (stripe or stripe_context) and _same_module(module, defined, reexport=False):
                     return True
         return False
 
@@ -305,16 +309,17 @@ class _Graph:
         return out
 
 
-def _same_module(imported: str, defined: str) -> bool:
-    """``billing.webhooks`` (a package re-exporting) names ``billing.webhooks.registry``;
-    ``app.hooks`` and ``hooks`` name the same module when the scan root differs."""
+def _same_module(imported: str, defined: str, reexport: bool = True) -> bool:
+    """``app.hooks`` and ``hooks`` name the same module when the scan root differs; with
+    ``reexport``, ``billing.webhooks`` (a package re-exporting) also names ``billing.webhooks.registry``."""
     if not imported or not defined:
         return False
     d, i = defined.split("."), imported.split(".")
     if len(d) <= len(i):
         return i[len(i) - len(d):] == d
-    # the imported package appears in the defining module's path: a re-export or another root
-    return any(d[k:k + len(i)] == i for k in range(len(d) - len(i) + 1))
+    slack = 1 if reexport else 0
+    return any(d[k:k + len(i)] == i for k in range(len(d) - len(i) - slack, len(d) - len(i) + 1)
+               if k >= 0)
 
 
 def _is_stripe_handler(unit: Unit, reach: list[Unit], mf: ModuleFacts,
