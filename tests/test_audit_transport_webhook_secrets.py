@@ -257,3 +257,45 @@ def test_a_view_using_another_module_of_a_package_with_receivers_is_not_a_handle
     })
     _code, out, _err = run_json(["--select", "PCI601", "."], cwd=tmp_path)
     assert out["findings"] == []
+
+
+def test_fastapi_dependency_that_verifies_counts_for_the_endpoint(tmp_path):
+    write_tree(tmp_path, {
+        "app/deps.py": '''
+            import os
+            import stripe
+            from fastapi import Header, Request
+
+            async def stripe_event(request: Request, stripe_signature: str = Header(...)):
+                return stripe.Webhook.construct_event(
+                    await request.body(), stripe_signature, os.environ["WHSEC"])
+
+            async def raw_event(request: Request):
+                return await request.json()
+            ''',
+        "app/main.py": '''
+            from typing import Annotated
+            import stripe
+            from fastapi import Depends, FastAPI
+            from app.deps import raw_event, stripe_event
+
+            app = FastAPI()
+
+            @app.post("/stripe/a")
+            async def a(event: stripe.Event = Depends(stripe_event)):
+                if event.type == "invoice.paid":
+                    return 1
+
+            @app.post("/stripe/b")
+            async def b(event: Annotated[stripe.Event, Depends(stripe_event)]):
+                if event.type == "invoice.paid":
+                    return 1
+
+            @app.post("/stripe/c")
+            async def c(request, event: dict = Depends(raw_event)):
+                if event["type"] == "invoice.paid":
+                    return 1
+            ''',
+    })
+    _code, out, _err = run_json(["--select", "PCI601", "."], cwd=tmp_path)
+    assert [(f["path"], f["line"]) for f in out["findings"]] == [("app/main.py", 20)]

@@ -238,6 +238,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             # name="dispatch")`` on the class, Flask ``decorators``, Flask-RESTful ``method_decorators``)
             if (dotted_name(wrapper) or "").split(".")[-1] not in VIEW_DECORATORS:
                 self._record_call(unit, wrapper, self.bindings.qualify_expr(wrapper) or "")
+        self._dependencies(unit, node)
         params = [p.name.value for p in node.params.params]
         if cls is not None and params and params[0] in ("self", "cls"):
             params = params[1:]
@@ -264,6 +265,19 @@ class WebhookCollector(cst.BatchableCSTVisitor):
                 unit.imported_loads.append(absolute(target, self.facts.module,
                                                     self.facts.is_package))
         self.unit, self.unit_node = None, None
+
+    def _dependencies(self, unit: Unit, node: cst.FunctionDef) -> None:
+        """FastAPI ``event = Depends(verified_event)`` (also inside ``Annotated[...]``): the
+        dependency runs before the endpoint, like a call from it."""
+        params = node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            for part in (param.default, param.annotation.annotation if param.annotation else None):
+                if part is None:
+                    continue
+                for call in _dependency_calls(part):
+                    if call.args:
+                        target = call.args[0].value
+                        self._record_call(unit, target, self.bindings.qualify_expr(target) or "")
 
     def _decorators(self, unit: Unit, node: cst.FunctionDef) -> None:
         for dec in node.decorators:
@@ -579,6 +593,19 @@ def _secret_arg(call: cst.Call) -> cst.BaseExpression | None:
             return arg.value
     positional = [a for a in call.args if a.keyword is None and not a.star]
     return positional[index].value if index < len(positional) else None
+
+
+def _dependency_calls(node: cst.BaseExpression) -> list[cst.Call]:
+    """``Depends(f)`` / ``Security(f)`` calls in a parameter default or annotation."""
+    out: list[cst.Call] = []
+    if isinstance(node, cst.Call):
+        if (dotted_name(node.func) or "").split(".")[-1] in ("Depends", "Security"):
+            out.append(node)
+    elif isinstance(node, cst.Subscript):  # Annotated[Event, Depends(f)]
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                out += _dependency_calls(element.slice.value)
+    return out
 
 
 def _unwrap_call(expr: cst.BaseExpression) -> cst.BaseExpression:
