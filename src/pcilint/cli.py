@@ -77,17 +77,21 @@ def main() -> None:
               show_default=True, help="Skip files larger than this many bytes.")
 @click.option("--file-timeout", type=float, default=60.0, show_default=True,
               help="Seconds one file may take before its analysis is stopped (0 = no limit).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Result cache directory (default: .pcilint_cache in the current directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def check(paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
           jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
           show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
-          file_timeout: float, debug: bool) -> None:
+          file_timeout: float, no_cache: bool, cache_dir: Path | None, debug: bool) -> None:
     """Scan PATHS (default: the current directory) for card-data leaks."""
     try:
         code = _check(list(paths) or [Path(".")], formats, outputs, select, ignore, fail_on,
                       exit_zero, jobs, rule_paths, config, quiet, show_trace, statistics,
-                      warn_unused_ignores, max_file_size, file_timeout)
+                      warn_unused_ignores, max_file_size, file_timeout,
+                      None if no_cache else (cache_dir or Path(".pcilint_cache")))
     except (PcilintError, Exception) as exc:  # noqa: BLE001 - never crash with a raw traceback
         _fail(exc, debug)
     else:
@@ -98,7 +102,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
            select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
            jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
            show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
-           file_timeout: float) -> int:
+           file_timeout: float, cache_dir: Path | None = None) -> int:
     from pcilint.engine import Options, Scanner
     from pcilint.reporters import FORMATS, ReportContext, get_renderer
     from pcilint.reporters.output import write_atomic
@@ -115,7 +119,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
-                      extra_rules=list(rule_paths))
+                      extra_rules=list(rule_paths), cache_dir=cache_dir)
     scanner = Scanner(settings, options)
     result = scanner.scan(paths)
     if not warn_unused_ignores:

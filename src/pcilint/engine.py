@@ -2,10 +2,14 @@
 then the project-wide phase, suppressions and ordering.
 
 Files are analysed in worker processes (``jobs``); each returns a picklable :class:`FileResult`.
+Speed (see ``docs/benchmark.md``): a textual prefilter decides which files need a parse
+(:mod:`pcilint.prefilter`), results are cached per file content (:mod:`pcilint.cache`), and libcst
+itself is imported only when some file has to be parsed.
 """
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import os
 import signal
@@ -14,26 +18,31 @@ import threading
 import time
 import tokenize
 import io
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import libcst as cst
-
+from pcilint import __version__
+from pcilint.cache import Cache, digest, key_of
 from pcilint.checks.base import FileContext, ProjectReporter
 from pcilint.config import Settings, code_matches
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
 from pcilint.findings import Finding, ScanError, ScanResult, assign_fingerprints
-from pcilint.ruleset import Rule, load_rules
+from pcilint.prefilter import DependencyGraph, FileDeps, Prefilter, identifier_terms, import_targets
+from pcilint.ruleset import Rule, builtin_rules_dir, load_rules, rule_files
 from pcilint.suppressions import SuppressionMap, python_suppressions, text_suppressions
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 DEFAULT_FILE_TIMEOUT = 60.0
-# Below this many files a process pool costs more than it saves.
+# Below this many files (or bytes) a process pool costs more than it saves.
 MIN_FILES_FOR_POOL = 24
+MIN_BYTES_FOR_POOL = 256 * 1024
+# Pool work is handed out in chunks of about total / (jobs * CHUNKS_PER_JOB) bytes, largest first.
+CHUNKS_PER_JOB = 16
 
 
 class FileTimeout(Exception):
@@ -49,6 +58,8 @@ class Options:
     extend_ignore: list[str] = field(default_factory=list)
     extra_rules: list[Path] = field(default_factory=list)
     include_builtin_rules: bool = True
+    cache_dir: Path | None = None  # None = no result cache
+    prefilter: bool = True  # False parses every file (the prefilter-equivalence test uses it)
 
 
 @dataclass
@@ -59,6 +70,28 @@ class FileResult:
     scanned: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # rule id -> project facts
     suppressions: SuppressionMap | None = None
+    digest: str = ""  # of the bytes analysed (the cache key's content part)
+    deps: FileDeps | None = None  # imports and declared needs, when a project phase may need them
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    """What the engine needs to know about an active rule without importing its check kind."""
+
+    file_kinds: tuple[str, ...]
+    terms: tuple[str, ...] | None  # prefilter_terms(); None = every file
+    project: bool  # has a project phase (check_project)
+    declares: bool  # DECLARES_DEPENDENCIES
+
+    @classmethod
+    def of(cls, check: Any) -> "RulePlan":
+        try:
+            terms = check.prefilter_terms()
+            terms = None if terms is None else tuple(terms)
+        except Exception:  # noqa: BLE001 - a kind that cannot say: parse every file
+            terms = None
+        return cls(tuple(check.FILE_KINDS), terms, _overrides(check, "check_project"),
+                   bool(getattr(check, "DECLARES_DEPENDENCIES", False)))
 
 
 class Scanner:
@@ -67,13 +100,91 @@ class Scanner:
     def __init__(self, settings: Settings, options: Options, rules: list[Rule] | None = None) -> None:
         self.settings = settings
         self.options = options
+        self.cache = Cache.open(options.cache_dir) if options.cache_dir is not None else None
         if rules is None:
-            rules = load_rules(settings.extend_rules + options.extra_rules,
-                               include_builtin=options.include_builtin_rules)
+            rules, self.plans = self._load_rules()
+        else:
+            self.plans = {r.id: RulePlan.of(r.check) for r in rules}
         self.all_rules = rules
         self.rules = select_rules(rules, options.select if options.select is not None
                                   else settings.select, settings.ignore + options.extend_ignore)
-        self.kinds = {k for r in self.rules for k in r.check.FILE_KINDS}
+        self.kinds = {k for r in self.rules for k in self.plans[r.id].file_kinds}
+        self.prefilter = self._prefilter() if options.prefilter else None
+        active = [self.plans[r.id] for r in self.rules]
+        self.project_phase = any(p.project for p in active)
+        self.declared = all(p.declares for p in active if p.project)
+        # Imports are recorded only when the project phase may need files the prefilter skipped.
+        self.track_deps = (self.project_phase and self.prefilter is not None
+                           and self.prefilter.filters("python"))
+        self.scan_key = self._scan_key()
+
+    # -- rules without their check kinds (so a cached scan never imports libcst) ------------------
+    def _rule_paths(self) -> list[Path]:
+        paths: list[Path] = []
+        if self.options.include_builtin_rules:
+            paths += sorted(p for p in builtin_rules_dir().rglob("*") if p.is_file())
+        for p in self.settings.extend_rules + self.options.extra_rules:
+            paths += rule_files(p) if p.exists() else [p]
+        return paths
+
+    def _load_rules(self) -> tuple[list[Rule], dict[str, RulePlan]]:
+        """The rules and their plans: from the cache when the rule files and pcilint are unchanged
+        (their check kinds are then instantiated only if a file needs analysing), else loaded."""
+        key = None
+        if self.cache is not None:
+            parts = [__version__, _code_fingerprint(), str(self.options.include_builtin_rules)]
+            try:
+                for p in self._rule_paths():
+                    parts += [str(p), digest(p.read_bytes())]
+            except OSError:
+                parts = []
+            if parts:
+                key = key_of("rules", *parts)
+                hit = self.cache.get(key)
+                if isinstance(hit, tuple) and len(hit) == 2:
+                    return hit
+        rules = load_rules(self.settings.extend_rules + self.options.extra_rules,
+                           include_builtin=self.options.include_builtin_rules)
+        plans = {r.id: RulePlan.of(r.check) for r in rules}
+        if key is not None:
+            import dataclasses
+
+            # Without their examples (fake keys and card numbers the cache must not hold) and
+            # check instances; `pcilint rule` and the example tests load the rule files themselves.
+            self.cache.put(key, ([dataclasses.replace(r, check=None, bad=[], good=[])
+                                  for r in rules], plans))
+        return rules, plans
+
+    def _ensure_checks(self) -> None:
+        """Instantiate the check kinds of rules that came from the cache (imports libcst)."""
+        from pcilint.checks import instantiate
+
+        for rule in self.all_rules:
+            if rule.check is None:
+                rule.check = instantiate(rule)
+
+    def _prefilter(self) -> Prefilter:
+        by_kind: dict[str, list[list[str] | None]] = {}
+        for rule in self.rules:
+            plan = self.plans[rule.id]
+            for kind in plan.file_kinds:
+                by_kind.setdefault(kind, []).append(
+                    None if plan.terms is None else list(plan.terms))
+        names = self.settings.sensitive_names
+        return Prefilter.from_terms(by_kind, identifier_terms(
+            names.get("pan", []) + names.get("sad", [])))
+
+    def _scan_key(self) -> str:
+        """Everything besides a file's path and content that its result depends on."""
+        s, o = self.settings, self.options
+        return key_of(
+            "scan", __version__, _code_fingerprint(), sys.version.split()[0], str(Path.cwd()),
+            repr(sorted((r.id, r.source, r.kind, repr(r.params), r.message, r.severity)
+                        for r in self.rules)),
+            repr(sorted(self.plans[r.id].__repr__() for r in self.rules)),
+            repr((s.select, s.ignore, sorted(s.per_file_ignores.items()),
+                  sorted(s.sensitive_names.items()), s.sanitizers, str(s.root))),
+            repr((o.select, o.extend_ignore, o.max_file_size, o.file_timeout, o.prefilter)))
 
     # -- one file -------------------------------------------------------------------------------
     def rules_for(self, path: str, file_kind: str) -> list[Rule]:
@@ -81,18 +192,37 @@ class Scanner:
         for glob, codes in self.settings.per_file_ignores.items():
             if _glob_match(path, glob, self.settings.root):
                 ignored += codes
-        return [r for r in self.rules if file_kind in r.check.FILE_KINDS
+        return [r for r in self.rules if file_kind in self.plans[r.id].file_kinds
                 and not code_matches(r.id, ignored)]
 
-    def analyze_text(self, path: str, text: str, file_kind: str) -> FileResult:
-        """Analyse one file's decoded text (used by workers and by the rule-example tests)."""
+    def analyze_text(self, path: str, text: str, file_kind: str, force: bool = False) -> FileResult:
+        """Analyse one file's decoded text (used by workers and by the rule-example tests).
+
+        Unless ``force``, a file that no active check's prefilter terms match is not parsed: it
+        gets only its suppressions and (when the project phase may need it) its imports.
+        """
         result = FileResult(path=path)
         rules = self.rules_for(path, file_kind)
         if not rules:
             result.scanned = True
             return result
+        if not force and self.prefilter is not None and not self.prefilter.passes(file_kind, text) \
+                and (file_kind != "python" or _compiles(text)):
+            # (A Python file CPython cannot parse takes the libcst path below, so a broken file is
+            # reported under `errors` whether or not it matches the prefilter.)
+            result.scanned = True
+            if file_kind == "python":
+                result.suppressions = python_suppressions(text)
+                if self.track_deps:
+                    result.deps = FileDeps(import_targets(text))
+            else:
+                result.suppressions = text_suppressions(text)
+            return result
+        self._ensure_checks()
         module = None
         if file_kind == "python":
+            import libcst as cst
+
             try:
                 module = cst.parse_module(text)
             except cst.ParserSyntaxError as exc:
@@ -106,6 +236,10 @@ class Scanner:
             visitors = [v for v in (r.check.visitor(ctx) for r in rules) if v is not None]
             if visitors:
                 cst.visit_batched(module, visitors)
+            if self.track_deps:
+                result.deps = FileDeps(import_targets(text), analysed=True,
+                                       needs=tuple(ctx.needed_modules),
+                                       needs_importers=ctx.needs_importers)
             result.suppressions = python_suppressions(text)
         else:
             for rule in rules:
@@ -119,7 +253,7 @@ class Scanner:
         result.scanned = True
         return result
 
-    def analyze_file(self, source: SourceFile) -> FileResult:
+    def analyze_file(self, source: SourceFile, force: bool = False) -> FileResult:
         try:
             if source.size > self.options.max_file_size:
                 return FileResult(path=source.display, error=(
@@ -136,7 +270,9 @@ class Scanner:
             if text is None:
                 return FileResult(path=source.display, error=problem)
             with _time_limit(self.options.file_timeout):
-                return self.analyze_text(source.display, text, source.kind)
+                result = self.analyze_text(source.display, text, source.kind, force)
+            result.digest = digest(data)
+            return result
         except FileTimeout:
             return FileResult(path=source.display, error=(
                 f"analysis took longer than {self.options.file_timeout:g} s and was stopped "
@@ -172,24 +308,101 @@ class Scanner:
         return result
 
     def _run(self, files: list[SourceFile]) -> list[FileResult]:
-        jobs = self.options.jobs or os.cpu_count() or 1
-        if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL:
-            return [self.analyze_file(f) for f in files]
-        # Largest files first: they set the tail of a parallel run.
-        ordered = sorted(files, key=lambda f: -f.size)
+        """Analyse ``files``: cached results first, then the prefilter's pass in the pool, then the
+        rounds of files the project phase needs (cross-module flow)."""
         results: dict[str, FileResult] = {}
-        chunk = max(1, min(16, len(ordered) // (jobs * 8)))
+        digests: dict[str, str] = {}
+        self._entries = self.cache.get(key_of("files", self.scan_key)) if self.cache else None
+        if not isinstance(self._entries, dict):
+            self._entries = {}
+        self._new_entries: dict[tuple[str, bool], tuple[str, bytes]] = {}
+        todo = self._from_cache(files, False, results, digests)
+        self._store(self._analyse(todo, False), False, results, digests)
+        if self.track_deps:
+            by_display = {f.display: f for f in files}
+            graph: DependencyGraph | None = None
+            forced: set[str] = set()
+            while True:
+                deps = {p: fr.deps for p, fr in results.items() if fr.deps is not None}
+                if graph is None:
+                    graph = DependencyGraph({p: d.imports for p, d in deps.items()})
+                needed = graph.needed(deps, self.declared) - forced
+                if not needed:
+                    break
+                forced |= needed
+                batch = [by_display[p] for p in sorted(needed) if p in by_display]
+                todo = self._from_cache(batch, True, results, digests)
+                self._store(self._analyse(todo, True), True, results, digests)
+        if self.cache is not None and self._new_entries:
+            # One signed file per scan key holds every file's entry: a warm scan reads it once.
+            # Entries of files outside this scan (a pre-commit run sees a few files) are kept.
+            self._entries.update(self._new_entries)
+            self.cache.put(key_of("files", self.scan_key), self._entries)
+        return [results[f.display] for f in files if f.display in results]
+
+    def _from_cache(self, files: list[SourceFile], force: bool, results: dict[str, FileResult],
+                    digests: dict[str, str]) -> list[SourceFile]:
+        """Fill ``results`` from the cache; return the files still to analyse."""
+        if self.cache is None:
+            return list(files)
+        todo = []
+        for f in files:
+            content = digests.get(f.display)
+            if content is None and f.size <= self.options.max_file_size:
+                try:
+                    content = digests[f.display] = digest(f.path.read_bytes())
+                except OSError:
+                    pass
+            hit = None
+            entry = self._entries.get((f.display, force))
+            if entry is not None and content is not None and entry[0] == content:
+                try:
+                    hit = pickle.loads(entry[1])
+                except Exception:  # noqa: BLE001 - a damaged entry is a miss
+                    hit = None
+            if isinstance(hit, FileResult) and hit.path == f.display:
+                results[f.display] = hit
+            else:
+                todo.append(f)
+        return todo
+
+    def _store(self, fresh: list[FileResult], force: bool, results: dict[str, FileResult],
+               digests: dict[str, str]) -> None:
+        for fr in fresh:
+            results[fr.path] = fr
+            # Only deterministic outcomes are cached, and only for the bytes that were hashed
+            # (a file edited during the scan is analysed again next time).
+            if (self.cache is not None and fr.digest and fr.digest == digests.get(fr.path)
+                    and (fr.error is None or fr.error.startswith(_CACHEABLE_ERRORS))):
+                blob = Cache.entry(fr)
+                if blob is not None:
+                    # One entry per (path, depth): a file's older contents are replaced.
+                    self._new_entries[(fr.path, force)] = (fr.digest, blob)
+
+    def _analyse(self, files: list[SourceFile], force: bool) -> list[FileResult]:
+        if not files:
+            return []
+        jobs = self.options.jobs or os.cpu_count() or 1
+        total = sum(f.size for f in files)
+        if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL or total < MIN_BYTES_FOR_POOL:
+            return [self.analyze_file(f, force) for f in files]
+        # Workers inherit the instantiated checks (fork) instead of each building them.
+        self._ensure_checks()
+        results: dict[str, FileResult] = {}
         try:
             with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                                      initargs=(self,)) as pool:
-                for fr in pool.map(_work, ordered, chunksize=chunk):
-                    results[fr.path] = fr
+                futures = [pool.submit(_work_chunk, chunk, force)
+                           for chunk in _chunks(files, jobs)]
+                for future in as_completed(futures):
+                    for fr in future.result():
+                        results[fr.path] = fr
         except BrokenProcessPool:
             # A worker died (killed, out of memory): finish the rest here, one file at a time,
             # so no file is silently lost.
-            for f in ordered:
+            for f in files:
                 if f.display not in results:
-                    results[f.display] = self.analyze_file(f)
+                    results[f.display] = self.analyze_file(f, force)
         return [results[f.display] for f in files if f.display in results]
 
     def _project_phase(self, by_path: dict[str, FileResult],
@@ -208,11 +421,31 @@ class Scanner:
             lines = line_cache[path]
             return lines[line - 1] if 0 < line <= len(lines) else ""
 
+        project_rules = [r for r in self.rules if self.plans[r.id].project]
+        if not project_rules:
+            return []
+        # The project phase always runs on every file's facts, cached or fresh (a cached file's
+        # cross-module findings can change when another file changes); only its output is reused
+        # when no file's facts or content changed.
+        key = None
+        if self.cache is not None:
+            try:
+                parts = [self.scan_key] + [
+                    f"{p}:{fr.digest}:{digest(pickle.dumps(fr.facts, pickle.HIGHEST_PROTOCOL))}"
+                    for p, fr in sorted(by_path.items()) if fr.facts]
+                key = key_of("project", *parts)
+            except Exception:  # noqa: BLE001 - unpicklable facts: compute, don't cache
+                key = None
+            hit = self.cache.get(key) if key else None
+            if isinstance(hit, list):
+                return hit
+        self._ensure_checks()
         reporter = ProjectReporter(line_of)
-        for rule in self.rules:
+        for rule in project_rules:
             facts = {p: fr.facts[rule.id] for p, fr in by_path.items() if rule.id in fr.facts}
-            if facts or _overrides(rule.check, "check_project"):
-                rule.check.check_project(facts, reporter)
+            rule.check.check_project(facts, reporter)
+        if key:
+            self.cache.put(key, reporter.findings)
         return reporter.findings
 
     def _suppress(self, findings: list[Finding], by_path: dict[str, FileResult],
@@ -320,6 +553,56 @@ class _time_limit:
             signal.signal(signal.SIGALRM, self.previous)
 
 
+# Errors that depend only on a file's bytes (timeouts, memory and I/O errors are retried next time).
+_CACHEABLE_ERRORS = ("syntax error", "cannot decode", "skipped: binary", "expression nested")
+
+
+def _compiles(text: str) -> bool:
+    """Whether CPython's own parser (~10x faster than libcst) accepts the file."""
+    try:
+        compile(text, "<pcilint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
+def _code_fingerprint() -> str:
+    """pcilint's own code (path, size, mtime of each module): an edited check invalidates the cache."""
+    global _CODE_FINGERPRINT
+    if _CODE_FINGERPRINT is None:
+        root = Path(__file__).resolve().parent
+        entries = []
+        for p in sorted(root.rglob("*.py")):
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            entries.append(f"{p.relative_to(root).as_posix()}:{st.st_size}:{st.st_mtime_ns}")
+        _CODE_FINGERPRINT = key_of(*entries)
+    return _CODE_FINGERPRINT
+
+
+_CODE_FINGERPRINT: str | None = None
+
+
+def _chunks(files: list[SourceFile], jobs: int) -> list[list[SourceFile]]:
+    """Largest files first (they set the tail of a parallel run), in chunks of similar size."""
+    ordered = sorted(files, key=lambda f: -f.size)
+    target = max(sum(f.size for f in ordered) // (jobs * CHUNKS_PER_JOB), 32 * 1024)
+    chunks: list[list[SourceFile]] = []
+    current: list[SourceFile] = []
+    size = 0
+    for f in ordered:
+        current.append(f)
+        size += f.size
+        if size >= target:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 _worker_scanner: Scanner | None = None
 
 
@@ -329,6 +612,6 @@ def _init_worker(scanner: Scanner) -> None:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
 
 
-def _work(source: SourceFile) -> FileResult:
+def _work_chunk(sources: list[SourceFile], force: bool) -> list[FileResult]:
     assert _worker_scanner is not None
-    return _worker_scanner.analyze_file(source)
+    return [_worker_scanner.analyze_file(source, force) for source in sources]
