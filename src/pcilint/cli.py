@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 import traceback
 from pathlib import Path
@@ -186,6 +185,8 @@ def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
 @main.command("kinds")
 def list_kinds() -> None:
     """Document the check kinds YAML rules can use, with their parameters."""
+    import inspect
+
     from pcilint.checks import KINDS, _load_all
 
     _load_all()

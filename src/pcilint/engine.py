@@ -19,8 +19,6 @@ import time
 import tokenize
 import io
 import pickle
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -386,6 +384,10 @@ class Scanner:
         total = sum(f.size for f in files)
         if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL or total < MIN_BYTES_FOR_POOL:
             return [self.analyze_file(f, force) for f in files]
+        # (imported here: a scan served from the cache or the prefilter never starts a pool)
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
         # Workers inherit the instantiated checks (fork) instead of each building them.
         self._ensure_checks()
         results: dict[str, FileResult] = {}
