@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -135,7 +136,9 @@ def _tree_rss_kb(pid: int) -> int:
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict:
-    """Wall time and peak resident memory (whole process tree, sampled every 20 ms)."""
+    """Wall time, CPU time (user+sys of the process and its children) and peak resident memory
+    (whole process tree, sampled every 20 ms)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -154,7 +157,9 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict:
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-    return {"wall": wall, "rss_mb": peak / 1024, "rc": proc.returncode,
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "rss_mb": peak / 1024, "rc": proc.returncode,
             "stderr": err.decode("utf-8", "replace")[-2000:]}
 
 
@@ -191,6 +196,8 @@ def main() -> int:
     env = dict(os.environ, SEMGREP_SEND_METRICS="off", SEMGREP_ENABLE_VERSION_CHECK="0",
                XDG_CACHE_HOME=str(scratch / "xdg"))
     changed = changed_files(tree)
+    for p in changed:  # a run that was interrupted may have left its edits
+        untouch(p)
 
     def commands(round_no: int) -> list[tuple[str, list[str], Path, callable | None]]:
         cache = scratch / f"cache-{round_no}"
@@ -232,7 +239,8 @@ def main() -> int:
             if before:
                 before()
             m = run(cmd, cwd, env)
-            log(f"  {label:<28} {m['wall']:7.2f} s  {m['rss_mb']:6.0f} MB  rc={m['rc']}")
+            log(f"  {label:<28} {m['wall']:7.2f} s  cpu {m['cpu']:7.2f} s  {m['rss_mb']:6.0f} MB"
+                f"  rc={m['rc']}")
             if m["rc"] not in (0, 1):
                 log("    " + m["stderr"].strip().replace("\n", "\n    "))
             results.setdefault(label, []).append(m)
@@ -266,24 +274,29 @@ def untouch(p: Path) -> None:
 def report(results: dict[str, list[dict]], n_files: int, n_lines: int,
            half: tuple[int, int] | None, args: argparse.Namespace) -> str:
     med = {k: statistics.median(m["wall"] for m in v) for k, v in results.items()}
+    cpu = {k: statistics.median(m.get("cpu", 0.0) for m in v) for k, v in results.items()}
     rss = {k: max(m["rss_mb"] for m in v) for k, v in results.items()}
     bandit = med.get("bandit -r")
     lines = [f"corpus: {n_files} Python files, {n_lines:,} lines; {args.rounds} interleaved "
              f"rounds, medians; -j {args.jobs}; {os.cpu_count()} CPUs", "",
-             "| command | wall (median) | Bandit time / this | files/s | lines/s | peak RSS |",
-             "|---|---|---|---|---|---|"]
+             "| command | wall (median) | CPU (median) | Bandit wall / this | files/s | lines/s "
+             "| peak RSS |", "|---|---|---|---|---|---|---|"]
     for k, t in med.items():
         whole_tree = "half" not in k and "changed" not in k
         ratio = f"{bandit / t:.1f}x" if bandit and "half" not in k else ""
         fps = f"{n_files / t:,.0f}" if whole_tree else ""
         lps = f"{n_lines / t:,.0f}" if whole_tree else ""
-        lines.append(f"| {k} | {t:.2f} s | {ratio} | {fps} | {lps} | {rss[k]:.0f} MB |")
+        lines.append(f"| {k} | {t:.2f} s | {cpu[k]:.2f} s | {ratio} | {fps} | {lps} "
+                     f"| {rss[k]:.0f} MB |")
     if half and "pcilint cold, half tree" in med:
         full_t = med["pcilint --no-cache"]
         half_t = med["pcilint cold, half tree"]
         lines += ["", f"linearity: half tree {half[1]:,} lines in {half_t:.2f} s, full tree "
                       f"{n_lines:,} lines in {full_t:.2f} s: time ratio {full_t / half_t:.2f} for "
                       f"a line ratio of {n_lines / half[1]:.2f}"]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    lines += ["", f"load average at the end: {load:.1f} on {os.cpu_count()} CPUs (wall times of "
+                  "every command stretch alike on a busy machine; CPU times do not)"]
     if bandit:
         checks = [
             ("cold scan >= 3x faster than bandit -r", bandit / med["pcilint cold (empty cache)"] >= 3),

@@ -41,6 +41,8 @@ MIN_FILES_FOR_POOL = 24
 MIN_BYTES_FOR_POOL = 256 * 1024
 # Pool work is handed out in chunks of about total / (jobs * CHUNKS_PER_JOB) bytes, largest first.
 CHUNKS_PER_JOB = 16
+# A file changed this recently is hashed again next time even if its stat looks the same.
+RACY_NS = 2_000_000_000
 
 
 class FileTimeout(Exception):
@@ -309,7 +311,7 @@ class Scanner:
         """Analyse ``files``: cached results first, then the prefilter's pass in the pool, then the
         rounds of files the project phase needs (cross-module flow)."""
         results: dict[str, FileResult] = {}
-        digests: dict[str, str] = {}
+        digests: dict[str, tuple[str | None, Any]] = {}
         self._entries = self.cache.get(key_of("files", self.scan_key)) if self.cache else None
         if not isinstance(self._entries, dict):
             self._entries = {}
@@ -339,43 +341,69 @@ class Scanner:
         return [results[f.display] for f in files if f.display in results]
 
     def _from_cache(self, files: list[SourceFile], force: bool, results: dict[str, FileResult],
-                    digests: dict[str, str]) -> list[SourceFile]:
+                    digests: dict[str, tuple[str, Any]]) -> list[SourceFile]:
         """Fill ``results`` from the cache; return the files still to analyse."""
         if self.cache is None:
             return list(files)
         todo = []
         for f in files:
-            content = digests.get(f.display)
-            if content is None and f.size <= self.options.max_file_size:
-                try:
-                    content = digests[f.display] = digest(f.path.read_bytes())
-                except OSError:
-                    pass
-            hit = None
             entry = self._entries.get((f.display, force))
+            if f.display not in digests:
+                digests[f.display] = self._content_key(f, entry)
+            content = digests[f.display][0]
+            hit = None
             if entry is not None and content is not None and entry[0] == content:
-                try:
-                    hit = pickle.loads(entry[1])
-                except Exception:  # noqa: BLE001 - a damaged entry is a miss
-                    hit = None
+                if entry[1] == b"":
+                    hit = FileResult(path=f.display, scanned=True, digest=content)
+                else:
+                    try:
+                        hit = pickle.loads(entry[1])
+                    except Exception:  # noqa: BLE001 - a damaged entry is a miss
+                        hit = None
             if isinstance(hit, FileResult) and hit.path == f.display:
                 results[f.display] = hit
             else:
                 todo.append(f)
         return todo
 
+    def _content_key(self, f: SourceFile, entry: Any) -> tuple[str | None, Any]:
+        """(content digest, stat signature) of a file.  Like git's index, an unchanged signature
+        (size, mtime, ctime, inode) recorded when the file was hashed more than 2 s after its
+        last change stands for unchanged content, so a warm scan need not read every file."""
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            return None, None
+        sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        if entry is not None and len(entry) > 2 and entry[2] == sig:
+            return entry[0], sig
+        if st.st_size > self.options.max_file_size:
+            return None, None
+        try:
+            content = digest(f.path.read_bytes())
+        except OSError:
+            return None, None
+        racy = max(st.st_mtime_ns, st.st_ctime_ns) > time.time_ns() - RACY_NS
+        return content, (None if racy else sig)
+
     def _store(self, fresh: list[FileResult], force: bool, results: dict[str, FileResult],
-               digests: dict[str, str]) -> None:
+               digests: dict[str, tuple[str, Any]]) -> None:
         for fr in fresh:
             results[fr.path] = fr
+            content, sig = digests.get(fr.path, (None, None))
             # Only deterministic outcomes are cached, and only for the bytes that were hashed
             # (a file edited during the scan is analysed again next time).
-            if (self.cache is not None and fr.digest and fr.digest == digests.get(fr.path)
-                    and (fr.error is None or fr.error.startswith(_CACHEABLE_ERRORS))):
+            if (self.cache is None or not fr.digest or fr.digest != content
+                    or not (fr.error is None or fr.error.startswith(_CACHEABLE_ERRORS))):
+                continue
+            if (not fr.findings and not fr.facts and fr.error is None and fr.deps is None
+                    and not (fr.suppressions and fr.suppressions.all)):
+                blob: bytes | None = b""  # the common case, rebuilt without unpickling
+            else:
                 blob = Cache.entry(fr)
-                if blob is not None:
-                    # One entry per (path, depth): a file's older contents are replaced.
-                    self._new_entries[(fr.path, force)] = (fr.digest, blob)
+            if blob is not None:
+                # One entry per (path, depth): a file's older contents are replaced.
+                self._new_entries[(fr.path, force)] = (fr.digest, blob, sig)
 
     def _analyse(self, files: list[SourceFile], force: bool) -> list[FileResult]:
         if not files:

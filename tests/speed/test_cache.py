@@ -162,3 +162,36 @@ def test_a_fully_cached_scan_does_not_import_libcst(tmp_path):
                            text=True, timeout=120) for _ in range(2)]
     assert "LIBCST True" in runs[0].stdout  # the cold run parses keys.py
     assert "LIBCST False" in runs[1].stdout, runs[1].stderr
+
+
+def test_a_same_size_edit_with_the_old_mtime_is_still_seen(tmp_path, monkeypatch):
+    # The stat shortcut includes ctime and the inode, which no edit can keep.
+    import pcilint.engine as engine
+
+    monkeypatch.setattr(engine, "RACY_NS", 0)
+    root = _tree(tmp_path)
+    clean = root / "src" / "clean.py"
+    clean.write_text("A = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n")
+    st = clean.stat()
+    _, first = _scan(root)
+    assert [f.path for f in first.findings] == ["src/keys.py"]
+    with open(clean, "r+") as fh:  # same inode, same size, mtime put back
+        fh.write(f"A = '{KEY}'\n"[: st.st_size])
+    os.utime(clean, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert clean.stat().st_size == st.st_size
+    _, second = _scan(root)
+    assert sorted(f.path for f in second.findings) == ["src/clean.py", "src/keys.py"]
+
+
+def test_a_warm_scan_with_settled_files_reads_no_source(tmp_path, monkeypatch):
+    import pcilint.engine as engine
+
+    monkeypatch.setattr(engine, "RACY_NS", 0)
+    root = _tree(tmp_path)
+    _, cold = _scan(root)
+    real = Path.read_bytes
+    read = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or real(self))
+    _, warm = _scan(root)
+    assert summary(warm) == summary(cold)
+    assert not any(name.endswith(".py") for name in read), read

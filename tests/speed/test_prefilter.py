@@ -115,3 +115,17 @@ def test_default_closure_follows_imports_both_ways_transitively():
     assert graph.needed(deps, declared=True) == set()
     deps["a.py"] = FileDeps(("b",), analysed=True, needs=("b.func",), needs_importers=True)
     assert graph.needed(deps, declared=True) == {"b.py", "d.py"}
+
+
+@pytest.mark.parametrize("text", [
+    "x = card_number", "ccard_number", "discard_number", "İstanbul card_number", "İstanbul",
+    "CARDNUMBER", "a.cvv2", "recvv", "sk_live_abc", "SK_LIVE_abc", "verify = False",
+    "VERIFY=false", "", "card", "http://api.stripe.com", "span pan", "expand"])
+def test_the_fast_term_search_agrees_with_one_plain_alternation(text):
+    import re
+
+    terms = identifier_terms(["card number", "cvv", "pan", "cc number"]) + [
+        r"\bsk_live_", r"(?i)verify\s*=\s*false", r"http://api\.", r"[0-9]{13}", r"\bcard\b"]
+    plain = re.compile("|".join(f"(?:{t})" if not t.startswith("(?i)") else f"(?i:{t[4:]})"
+                                for t in terms))
+    assert compile_terms(terms).search(text) == bool(plain.search(text))
