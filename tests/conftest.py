@@ -30,7 +30,19 @@ def scan_snippet(code: str, path: str = "example.py", select: list[str] | None =
 
     scanner = Scanner(settings or Settings(), Options(jobs=1, select=select), rules=rules)
     kind = file_kind(Path(path)) or "python"
-    return scanner.analyze_text(path, textwrap.dedent(code), kind)
+    text = textwrap.dedent(code)
+    result = scanner.analyze_text(path, text, kind)
+    if result.facts:
+        # project-phase checks (cross-module) see this one file as the whole project
+        from pcilint.checks.base import ProjectReporter
+
+        lines = text.splitlines()
+        reporter = ProjectReporter(lambda _p, n: lines[n - 1] if 0 < n <= len(lines) else "")
+        for rule in scanner.rules:
+            if rule.id in result.facts:
+                rule.check.check_project({path: result.facts[rule.id]}, reporter)
+        result.findings += reporter.findings
+    return result
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

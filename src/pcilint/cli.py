@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -54,9 +55,11 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "formats", multiple=True, default=("text",), show_default=True,
-              help="Output format (text, json, ...); repeat with --output for several reports.")
+              help="Output format: text, json, sarif, junit, gitlab, github, markdown, html; "
+                   "repeat with --output for several reports.")
 @click.option("--output", "-o", "outputs", multiple=True, type=click.Path(path_type=Path),
-              help="Write the matching --format to this file (atomically) instead of stdout.")
+              help="Write the matching --format to this file (atomically) instead of stdout; "
+                   "'-' is stdout (for one of several formats).")
 @click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated).")
 @click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes (comma-separated).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
@@ -80,17 +83,25 @@ def main() -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
               help="Result cache directory (default: .pcilint_cache in the current directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="Report only findings not recorded in this baseline file.")
+@click.option("--update-baseline", is_flag=True,
+              help="Rewrite the --baseline file with the current findings.")
+@click.option("--diff", "--changed-since", "diff_rev", metavar="REV",
+              help="Report only findings on lines changed since git revision REV.")
 def check(paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
           jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
           show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
-          file_timeout: float, no_cache: bool, cache_dir: Path | None, debug: bool) -> None:
+          file_timeout: float, no_cache: bool, cache_dir: Path | None, debug: bool,
+          **narrowing: Any) -> None:
     """Scan PATHS (default: the current directory) for card-data leaks."""
     try:
         code = _check(list(paths) or [Path(".")], formats, outputs, select, ignore, fail_on,
                       exit_zero, jobs, rule_paths, config, quiet, show_trace, statistics,
                       warn_unused_ignores, max_file_size, file_timeout,
-                      None if no_cache else (cache_dir or Path(".pcilint_cache")))
+                      cache_dir=None if no_cache else (cache_dir or Path(".pcilint_cache")),
+                      **narrowing)
     except (PcilintError, Exception) as exc:  # noqa: BLE001 - never crash with a raw traceback
         _fail(exc, debug)
     else:
@@ -101,10 +112,14 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
            select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
            jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
            show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
-           file_timeout: float, cache_dir: Path | None = None) -> int:
+           file_timeout: float, baseline: Path | None = None, update_baseline: bool = False,
+           diff_rev: str | None = None, cache_dir: Path | None = None) -> int:
     from pcilint.engine import Options, Scanner
+    from pcilint.progress import progress_for
     from pcilint.reporters import FORMATS, ReportContext, get_renderer
     from pcilint.reporters.output import write_atomic
+    from pcilint.reporters.statistics import statistics_lines
+    from pcilint.scope import Scope
 
     for fmt in formats:
         if fmt not in FORMATS:
@@ -115,28 +130,47 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
                            field="--output")
     if not outputs and len(formats) > 1:
         raise PcilintError("several --format values need an --output each", field="--format")
+    to_stdout = [not outputs or str(outputs[i]) == "-" for i in range(len(formats))]
+    if sum(to_stdout) > 1:
+        raise PcilintError("only one --format can go to stdout (--output -)", field="--output")
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
                       extra_rules=list(rule_paths), cache_dir=cache_dir)
     scanner = Scanner(settings, options)
-    result = scanner.scan(paths)
+    scope = Scope(baseline=baseline, update_baseline=update_baseline, diff_rev=diff_rev)
+    progress = progress_for(enabled=not quiet)
+    try:
+        result = scanner.scan(paths, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     if not warn_unused_ignores:
         result.unused_suppressions = []
+    narrowed = scope.apply(result, paths)
+    for note in narrowed.notes:
+        click.echo(f"pcilint: {note}", err=True)
     threshold = fail_on or settings.fail_on
     ctx = ReportContext(rules=scanner.rules, show_trace=show_trace, statistics=statistics,
                         config_source=settings.source, scanned_paths=[str(p) for p in paths],
-                        fail_on=threshold)
+                        fail_on=threshold, baseline_path=narrowed.baseline_path,
+                        baselined=narrowed.baselined, diff_rev=narrowed.diff_rev,
+                        outside_diff=narrowed.outside_diff, cwd=os.getcwd())
     for i, fmt in enumerate(formats):
         text = get_renderer(fmt)(result, ctx)
         if fmt == "text" and quiet:
             text = "".join(line + "\n" for line in text.splitlines()
                            if not line.startswith("Found "))
-        if outputs:
+        if not to_stdout[i]:
             write_atomic(outputs[i], text)
         else:
             click.echo(text, nl=False)
-    if formats != ("text",) or outputs:
+    # the text report carries statistics, errors and unused suppressions itself
+    text_on_stdout = any(f == "text" and out for f, out in zip(formats, to_stdout))
+    if statistics and not text_on_stdout:
+        for line in statistics_lines(result, ctx):
+            click.echo(line, err=True)
+    if not text_on_stdout:
         for e in result.errors:
             click.echo(f"pcilint: {e.path}: {e.message}", err=True)
         for path, line, codes in result.unused_suppressions:
@@ -201,3 +235,42 @@ def list_kinds() -> None:
             req = "required" if spec.required else f"default {spec.default!r}"
             click.echo(f"    {pname}: {spec.type}, {req} - {spec.doc}")
         click.echo("")
+
+
+@main.group("baseline")
+def baseline_group() -> None:
+    """Record today's findings so that `check --baseline` reports only new ones."""
+
+
+@baseline_group.command("create")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path(".pcilint-baseline.json"),
+              show_default=True, help="Where to write the baseline.")
+@click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated).")
+@click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes (comma-separated).")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Extra YAML rule file or directory (repeatable).")
+@click.option("--config", type=click.Path(), help="Configuration file (default: nearest one found).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes (0 = all cores).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def baseline_create(paths: tuple[Path, ...], output: Path, select: tuple[str, ...],
+                    ignore: tuple[str, ...], rule_paths: tuple[Path, ...], config: str | None,
+                    jobs: int, debug: bool) -> None:
+    """Scan PATHS (default: .) and write every finding's fingerprint to the baseline file."""
+    from pcilint.baseline import write_baseline
+    from pcilint.engine import Options, Scanner
+
+    try:
+        scan_paths = list(paths) or [Path(".")]
+        settings = _load_settings(config, scan_paths)
+        options = Options(jobs=jobs, select=_split_codes(select) or None,
+                          extend_ignore=_split_codes(ignore), extra_rules=list(rule_paths))
+        result = Scanner(settings, options).scan(scan_paths)
+        n = write_baseline(output, result.findings)
+    except (PcilintError, Exception) as exc:  # noqa: BLE001
+        _fail(exc, debug)
+    for e in result.errors:
+        click.echo(f"pcilint: {e.path}: {e.message}", err=True)
+    click.echo(f"pcilint: wrote {n} finding{'s' if n != 1 else ''} from {result.files_scanned} "
+               f"file{'s' if result.files_scanned != 1 else ''} to {output}", err=True)

@@ -21,7 +21,7 @@ import io
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pcilint import __version__
 from pcilint.cache import Cache, digest, key_of
@@ -102,9 +102,11 @@ class Scanner:
         self.options = options
         self.cache = Cache.open(options.cache_dir) if options.cache_dir is not None else None
         if rules is None:
-            rules, self.plans = self._load_rules()
+            rules, self.plans, self.rules_key = self._load_rules()
         else:
             self.plans = {r.id: RulePlan.of(r.check) for r in rules}
+            self.rules_key = key_of(*sorted(repr((r.id, r.source, r.kind, r.params, r.message,
+                                                  r.severity)) for r in rules))
         self.all_rules = rules
         self.rules = select_rules(rules, options.select if options.select is not None
                                   else settings.select, settings.ignore + options.extend_ignore)
@@ -127,9 +129,10 @@ class Scanner:
             paths += rule_files(p) if p.exists() else [p]
         return paths
 
-    def _load_rules(self) -> tuple[list[Rule], dict[str, RulePlan]]:
-        """The rules and their plans: from the cache when the rule files and pcilint are unchanged
-        (their check kinds are then instantiated only if a file needs analysing), else loaded."""
+    def _load_rules(self) -> tuple[list[Rule], dict[str, RulePlan], str]:
+        """The rules, their plans and a key of their files: from the cache when the rule files and
+        pcilint are unchanged (the rules are then loaded for real only if a file needs analysing),
+        else loaded."""
         key = None
         if self.cache is not None:
             parts = [__version__, _code_fingerprint(), str(self.options.include_builtin_rules)]
@@ -142,26 +145,32 @@ class Scanner:
                 key = key_of("rules", *parts)
                 hit = self.cache.get(key)
                 if isinstance(hit, tuple) and len(hit) == 2:
-                    return hit
+                    return hit[0], hit[1], key
         rules = load_rules(self.settings.extend_rules + self.options.extra_rules,
                            include_builtin=self.options.include_builtin_rules)
         plans = {r.id: RulePlan.of(r.check) for r in rules}
-        if key is not None:
-            import dataclasses
+        if key is None:
+            return rules, plans, key_of(*sorted(repr((r.id, r.source, r.kind, r.params, r.message,
+                                                      r.severity)) for r in rules))
+        import dataclasses
 
-            # Without their examples (fake keys and card numbers the cache must not hold) and
-            # check instances; `pcilint rule` and the example tests load the rule files themselves.
-            self.cache.put(key, ([dataclasses.replace(r, check=None, bad=[], good=[])
-                                  for r in rules], plans))
-        return rules, plans
+        # Stubs only: no check instances, parameters or examples (those hold fake keys and card
+        # numbers, which no cache entry may); _ensure_checks() reloads the files when needed.
+        self.cache.put(key, ([dataclasses.replace(r, check=None, params={}, bad=[], good=[])
+                              for r in rules], plans))
+        return rules, plans, key
 
     def _ensure_checks(self) -> None:
-        """Instantiate the check kinds of rules that came from the cache (imports libcst)."""
-        from pcilint.checks import instantiate
-
+        """Give rule stubs from the cache their check kinds: load the rule files (imports libcst)."""
+        if all(rule.check is not None for rule in self.all_rules):
+            return
+        loaded = {r.id: r for r in load_rules(self.settings.extend_rules + self.options.extra_rules,
+                                              include_builtin=self.options.include_builtin_rules)}
         for rule in self.all_rules:
             if rule.check is None:
-                rule.check = instantiate(rule)
+                full = loaded[rule.id]
+                rule.params, rule.bad, rule.good, rule.check = (full.params, full.bad, full.good,
+                                                                full.check)
 
     def _prefilter(self) -> Prefilter:
         by_kind: dict[str, list[list[str] | None]] = {}
@@ -179,8 +188,7 @@ class Scanner:
         s, o = self.settings, self.options
         return key_of(
             "scan", __version__, _code_fingerprint(), sys.version.split()[0], str(Path.cwd()),
-            repr(sorted((r.id, r.source, r.kind, repr(r.params), r.message, r.severity)
-                        for r in self.rules)),
+            self.rules_key, repr(sorted(r.id for r in self.rules)),
             repr(sorted(self.plans[r.id].__repr__() for r in self.rules)),
             repr((s.select, s.ignore, sorted(s.per_file_ignores.items()),
                   sorted(s.sensitive_names.items()), s.sanitizers, str(s.root))),
@@ -283,13 +291,15 @@ class Scanner:
             return FileResult(path=source.display, error="out of memory while analysing this file")
 
     # -- the whole scan ---------------------------------------------------------------------------
-    def scan(self, paths: list[Path], cwd: Path | None = None) -> ScanResult:
+    def scan(self, paths: list[Path], cwd: Path | None = None,
+             progress: Callable[[int, int], None] | None = None) -> ScanResult:
+        """Scan ``paths``; ``progress(done, total)`` is called as files finish (main process)."""
         started = time.perf_counter()
         cwd = cwd or Path.cwd()
         files, problems = discover(paths, self.kinds, self.settings.exclude, self.settings.root, cwd)
         result = ScanResult(files_discovered=len(files))
         result.errors += [ScanError(p, m) for p, m in problems]
-        file_results = self._run(files)
+        file_results = self._run(files, progress)
         by_path: dict[str, FileResult] = {}
         findings: list[Finding] = []
         for fr in file_results:
@@ -307,9 +317,18 @@ class Scanner:
         result.duration_s = time.perf_counter() - started
         return result
 
-    def _run(self, files: list[SourceFile]) -> list[FileResult]:
+    def _run(self, files: list[SourceFile],
+             progress: Callable[[int, int], None] | None = None) -> list[FileResult]:
         """Analyse ``files``: cached results first, then the prefilter's pass in the pool, then the
-        rounds of files the project phase needs (cross-module flow)."""
+        rounds of files the project phase needs (cross-module flow).  ``progress(done, total)``
+        counts cached and analysed files of the first pass."""
+        user_tick = progress or (lambda done, total: None)
+        counted = [0]
+
+        def tick(n: int = 1) -> None:
+            counted[0] += n
+            user_tick(counted[0], len(files))
+
         results: dict[str, FileResult] = {}
         digests: dict[str, tuple[str | None, Any]] = {}
         self._entries = self.cache.get(key_of("files", self.scan_key)) if self.cache else None
@@ -317,7 +336,9 @@ class Scanner:
             self._entries = {}
         self._new_entries: dict[tuple[str, bool], tuple[str, bytes]] = {}
         todo = self._from_cache(files, False, results, digests)
-        self._store(self._analyse(todo, False), False, results, digests)
+        if len(todo) < len(files):
+            tick(len(files) - len(todo))
+        self._store(self._analyse(todo, False, tick), False, results, digests)
         if self.track_deps:
             by_display = {f.display: f for f in files}
             graph: DependencyGraph | None = None
@@ -405,13 +426,18 @@ class Scanner:
                 # One entry per (path, depth): a file's older contents are replaced.
                 self._new_entries[(fr.path, force)] = (fr.digest, blob, sig)
 
-    def _analyse(self, files: list[SourceFile], force: bool) -> list[FileResult]:
+    def _analyse(self, files: list[SourceFile], force: bool,
+                 tick: Callable[[int], None] = lambda n=1: None) -> list[FileResult]:
         if not files:
             return []
         jobs = self.options.jobs or os.cpu_count() or 1
         total = sum(f.size for f in files)
         if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL or total < MIN_BYTES_FOR_POOL:
-            return [self.analyze_file(f, force) for f in files]
+            serial = []
+            for f in files:
+                serial.append(self.analyze_file(f, force))
+                tick(1)
+            return serial
         # (imported here: a scan served from the cache or the prefilter never starts a pool)
         from concurrent.futures import ProcessPoolExecutor, as_completed
         from concurrent.futures.process import BrokenProcessPool
@@ -425,8 +451,10 @@ class Scanner:
                 futures = [pool.submit(_work_chunk, chunk, force)
                            for chunk in _chunks(files, jobs)]
                 for future in as_completed(futures):
-                    for fr in future.result():
+                    chunk_results = future.result()
+                    for fr in chunk_results:
                         results[fr.path] = fr
+                    tick(len(chunk_results))
         except BrokenProcessPool:
             # A worker died (killed, out of memory): finish the rest here, one file at a time,
             # so no file is silently lost.

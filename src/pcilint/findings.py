@@ -8,6 +8,7 @@ no reporter can ever print a full card number or secret key.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,12 +94,15 @@ def assign_fingerprints(findings: list[Finding]) -> None:
     """Give every finding a fingerprint that survives unrelated edits above it.
 
     The fingerprint hashes the rule, the file, the finding's own (masked, whitespace-folded) source
-    line and its rank among identical (rule, file, line text) findings - never the line number, and
-    never an unmasked literal.
+    line, its message with every number blanked (messages cite lines: "read ... at line 9") and its
+    rank among identical (rule, file, line text, message) findings - never the line number, and
+    never an unmasked literal.  The message tells apart findings whose first line is the same text
+    (``logger.info(`` opening different multi-line calls), so inserting one does not re-rank the rest.
     """
     seen: dict[tuple[str, str, str], int] = {}
     for finding in sorted(findings, key=lambda f: f.sort_key):
         text = " ".join(finding.snippet.split())
+        text += "\x1f" + re.sub(r"[0-9]+", "#", " ".join(finding.message.split()))
         key = (finding.rule_id, finding.path, text)
         rank = seen.get(key, 0)
         seen[key] = rank + 1

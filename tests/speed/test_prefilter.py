@@ -129,3 +129,18 @@ def test_the_fast_term_search_agrees_with_one_plain_alternation(text):
     plain = re.compile("|".join(f"(?:{t})" if not t.startswith("(?i)") else f"(?i:{t[4:]})"
                                 for t in terms))
     assert compile_terms(terms).search(text) == bool(plain.search(text))
+
+
+def test_card_number_literals_split_or_grouped_pass_the_prefilter(tmp_path):
+    # PCI704 has no terms of its own: literal-pattern derives one for `validator: pan` that
+    # must see a PAN however the source writes it.
+    (tmp_path / "cards.py").write_text(
+        'A = "4539 1488" "0343 6467"\n'
+        'B = ("5407 3607 "\n     "9124 5711")\n'
+        'C = 4539_1488_0343_6467\n'
+        'D = "4539-1488-0343-6467"\n')
+    (tmp_path / "other.py").write_text("N = 1234567\n")
+    _, plain = scan([tmp_path], tmp_path, prefilter=False, select=["PCI704"])
+    _, filtered = scan([tmp_path], tmp_path, prefilter=True, select=["PCI704"])
+    assert [f.line for f in filtered.findings] == [1, 2, 4, 5]
+    assert summary(filtered) == summary(plain)

@@ -6,6 +6,7 @@ Used by the secrets rules (Stripe keys, webhook signing secrets, card-number lit
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 import libcst as cst
@@ -17,6 +18,10 @@ from pcilint.checks.base import CheckKind, FileContext, Param
 from pcilint.masking import mask_text
 
 VALIDATORS = {"none", "pan"}
+# The source text of any 13+ digit literal, the digits written with single spaces, dashes or
+# underscores between them, or split over implicitly concatenated strings ("4539 1488" "0343 6467",
+# also across lines): the prefilter term of a `pan` rule without its own (escapes like \x34 aside).
+PAN_IN_SOURCE = r"[0-9](?:(?:[ _-]|[ -]?[\"']\s*[rRbBuUfF]{0,2}[\"'][ -]?)?[0-9]){12}"
 
 
 @register
@@ -38,7 +43,10 @@ class LiteralPattern(CheckKind):
         "prefilter": Param("list[str]", default=None,
                            doc="Regex fragments one of which must be in a file (default: none)."),
         "downgrade": Param("dict", default=None,
-                           doc="{values: [...], severity: low}: matches in this list get this severity."),
+                           doc="{values: [...], patterns: [regex...], severity: low}: matches in "
+                               "this list (or matching a pattern) get this severity."),
+        "ignore": Param("list[regex]", default=[],
+                        doc="A match that one of these regexes finds is a placeholder, not reported."),
     }
 
     def setup(self) -> None:
@@ -54,8 +62,19 @@ class LiteralPattern(CheckKind):
         self.downgrade_values = {str(v).replace(" ", "").replace("-", "") for v in
                                  down.get("values", [])}
         self.downgrade_severity = down.get("severity")
+        try:
+            self.downgrade_patterns = [re.compile(p) for p in down.get("patterns", [])]
+        except (re.error, TypeError) as exc:
+            from pcilint.errors import RuleError
+
+            path, _, line = self.rule.source.rpartition(":")
+            raise RuleError(f"invalid downgrade pattern: {exc}", path=path,
+                            line=self.rule.param_lines.get("downgrade", int(line)),
+                            field=f"{self.rule.id}.check.downgrade") from None
 
     def prefilter_terms(self) -> list[str] | None:
+        if self.p["prefilter"] is None and self.p["validator"] == "pan":
+            return [PAN_IN_SOURCE]
         return self.p["prefilter"]
 
     def _matches(self, text: str) -> Iterator[tuple[int, int, str]]:
@@ -63,13 +82,16 @@ class LiteralPattern(CheckKind):
             value = m.group(0)
             if self.p["validator"] == "pan" and not is_pan(value):
                 continue
+            if any(p.search(value) for p in self.p["ignore"]):
+                continue
             yield m.start(), m.end(), value
 
     def _fields(self, value: str) -> dict[str, Any]:
         fields: dict[str, Any] = {"literal": mask_text(value) if mask_text(value) != value
                                   else value[:4] + "…"}
         normalized = value.replace(" ", "").replace("-", "")
-        if self.downgrade_severity and normalized in self.downgrade_values:
+        if self.downgrade_severity and (normalized in self.downgrade_values or any(
+                p.fullmatch(normalized) for p in self.downgrade_patterns)):
             fields["severity"] = self.downgrade_severity
         return fields
 

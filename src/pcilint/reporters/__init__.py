@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from pcilint.findings import ScanResult
+    from datetime import datetime
+
+    from pcilint.findings import Finding, ScanResult
     from pcilint.ruleset import Rule
 
 
@@ -24,6 +26,25 @@ class ReportContext:
     config_source: str | None = None
     scanned_paths: list[str] = field(default_factory=list)
     fail_on: str = "low"
+    # When the report is narrowed (``--baseline``, ``--diff``): what was left out, so reports can say
+    # so instead of looking cleaner than the code is.
+    baseline_path: str | None = None
+    baselined: list["Finding"] = field(default_factory=list)  # known findings hidden by the baseline
+    diff_rev: str | None = None
+    outside_diff: list["Finding"] = field(default_factory=list)  # findings on unchanged lines
+    generated_at: "datetime | None" = None  # report time (None: now); fixed in tests
+    cwd: str | None = None  # the directory finding paths are relative to
+
+    def timestamp(self) -> "datetime":
+        from datetime import datetime, timezone
+
+        return self.generated_at or datetime.now(timezone.utc).replace(microsecond=0)
+
+    def rule(self, rule_id: str) -> "Rule | None":
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        return None
 
 
 Renderer = Callable[["ScanResult", ReportContext], str]
@@ -32,7 +53,16 @@ Renderer = Callable[["ScanResult", ReportContext], str]
 FORMATS: dict[str, str] = {
     "text": "pcilint.reporters.text:render",
     "json": "pcilint.reporters.json_report:render",
+    "sarif": "pcilint.reporters.sarif:render",
+    "junit": "pcilint.reporters.junit:render",
+    "gitlab": "pcilint.reporters.gitlab:render",
+    "github": "pcilint.reporters.github:render",
+    "markdown": "pcilint.reporters.markdown:render",
+    "html": "pcilint.reporters.html:render",
 }
+
+# Formats a program reads: nothing but the document may go to stdout with them.
+MACHINE_FORMATS = frozenset({"json", "sarif", "junit", "gitlab", "github"})
 
 
 def get_renderer(name: str) -> Renderer:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from pcilint.findings import SEVERITIES, ScanResult
 from pcilint.reporters import ReportContext
+from pcilint.reporters.statistics import statistics_lines
 
 
 def render(result: ScanResult, ctx: ReportContext) -> str:
@@ -19,12 +18,19 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         out.append(f"{e.path}: error: {e.message}")
     for path, line, codes in result.unused_suppressions:
         out.append(f"{path}:{line}: unused suppression ({codes})")
-    if ctx.statistics and result.findings:
-        counts = Counter(f.rule_id for f in result.findings)
-        names = {r.id: r.name for r in ctx.rules}
-        for rule_id, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"{n:6d}  {rule_id}  {names.get(rule_id, '')}")
-    out.append(summary_line(result))
+    if ctx.statistics:
+        out += statistics_lines(result, ctx)
+    summary = summary_line(result)
+    # one line, so --quiet (which drops the summary) drops these remarks too
+    if ctx.baseline_path:
+        n = len(ctx.baselined)
+        summary += (f" {n} known finding{'s' if n != 1 else ''} hidden by the baseline "
+                    f"{ctx.baseline_path}.")
+    if ctx.diff_rev:
+        n = len(ctx.outside_diff)
+        summary += (f" Only lines changed since {ctx.diff_rev} are reported ({n} finding"
+                    f"{'s' if n != 1 else ''} elsewhere).")
+    out.append(summary)
     return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,589 @@
+"""Facts about Stripe webhook handling in one module, for the project-wide webhook checks.
+
+One visitor (run in the engine's batched traversal) records, for every *unit* - a module-level
+function or a method of a module-level class; nested functions belong to their enclosing unit -
+what matters to decide whether it is a Stripe webhook handler and whether it verifies the event:
+
+* ``endpoint``: an HTTP endpoint (route decorator, a ``request`` parameter, a class-based view's
+  ``post``, or a read of Flask's/Quart's global ``request``);
+* ``stripe``: signs that it handles a Stripe event (compares with Stripe event names, builds an
+  ``Event`` with ``construct_from``, reads the ``Stripe-Signature`` header, ...);
+* ``verifies``: calls a verifying Stripe API (``construct_event``, ``verify_header``, ...) or
+  re-fetches the event from Stripe (``Event.retrieve``);
+* ``defects``: verification that is defeated (placeholder secret, swallowed
+  ``SignatureVerificationError``, discarded result, ``tolerance=0``/``None``, ``*_without_verification``);
+* ``calls``: what it calls, resolved through the module's imports, for the project call graph.
+
+The facts are plain, picklable data; :mod:`pcilint.checks.stripe_webhook` joins them across files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from pcilint.analysis.bindings import NOT_CONSTANT, Bindings, bindings_for, constant_value
+from pcilint.analysis.imports import dotted_name
+from pcilint.analysis.literals import string_value
+
+# Stripe event names (``payment_intent.succeeded``, ``customer.subscription.deleted``,
+# ``v1.billing.meter.error_report_triggered``): the resource prefixes of the Stripe API's event list.
+STRIPE_EVENT = re.compile(
+    r"(?:v[12]\.)?(?:account|application_fee|balance|balance_settings|billing|billing_portal|"
+    r"capability|cash_balance|charge|checkout|climate|core|coupon|credit_note|customer|"
+    r"customer_cash_balance_transaction|entitlements|file|financial_connections|identity|"
+    r"invoice|invoice_payment|invoiceitem|issuing_[a-z_]+|mandate|payment_intent|payment_link|"
+    r"payment_method|payout|person|plan|price|product|promotion_code|quote|radar|refund|"
+    r"reporting|reserve|review|setup_intent|sigma|source|subscription_schedule|tax|tax_rate|"
+    r"terminal|test_helpers|three_d_secure|topup|transfer|treasury)"
+    r"(?:\.[a-z_]+)+")
+SIGNATURE_HEADER = re.compile(r"(?i)(?:http_)?stripe[-_]signature")
+
+#: Calls that verify the signature (method name is enough: the receiver may be a StripeClient).
+VERIFY_METHODS = {"construct_event", "verify_header", "parse_event_notification",
+                  "parse_thin_event", "notification_handler", "async_notification_handler"}
+#: Of those, the ones that return the verified event (their result must be used).
+EVENT_RETURNING = {"construct_event", "parse_event_notification", "parse_thin_event"}
+#: Where the secret and the tolerance are, per verifying method: (secret index, keyword), tolerance index.
+SECRET_ARG = {"construct_event": (2, "secret"), "verify_header": (2, "secret"),
+              "parse_event_notification": (2, "secret"), "parse_thin_event": (2, "secret"),
+              "notification_handler": (0, "webhook_secret"),
+              "async_notification_handler": (0, "webhook_secret")}
+TOLERANCE_ARG = {"construct_event": 3, "verify_header": 3, "parse_event_notification": 3,
+                 "parse_thin_event": 3}
+#: Re-fetching the event (or the list of events) from Stripe's API is as good as verifying it.
+REFETCH = re.compile(r"(?:^|\.)(?:Event\.(?:retrieve|list)|events\.(?:retrieve|list)|"
+                     r"fetch_event)$")
+CONSTRUCT_FROM = re.compile(r"(?:^|\.)(?:Event\.construct_from|convert_to_stripe_object|"
+                            r"StripeObject\.construct_from)$")
+PLACEHOLDER_SECRET = re.compile(
+    r"(?i)^\s*$|^(?:whsec_)?(?:\.\.\.|…|x+|\*+|<.*>|\{.*\}|your.*|.*placeholder.*|changeme|"
+    r"change_me|secret|test|todo|fixme|replace.*|insert.*|none|null|dummy|fake|sample)$|"
+    r"^whsec_[A-Za-z0-9]{0,8}$|^whsec_(?:x+|X+|0+|\.+)$")
+ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete", "api_route", "add_route",
+                    "view", "websocket"}
+VIEW_DECORATORS = {"csrf_exempt", "require_POST", "require_http_methods", "api_view",
+                   "require_safe", "login_not_required"}
+REQUEST_PARAMS = {"request", "req", "http_request"}
+BODY_ATTRS = {"body", "data", "get_data", "get_json", "json", "stream", "read", "text",
+              "content", "POST", "media", "get_body", "raw_body"}
+FLASK_REQUEST = {"flask.request", "quart.request", "flask.globals.request"}
+VIEW_BASES = re.compile(r"(?:View|Endpoint|Resource|Handler|ViewSet|APIView)$")
+SIGNATURE_ERRORS = re.compile(r"(?:^|\.)(?:SignatureVerificationError|Exception|BaseException|"
+                              r"StripeError|StripeErrorWithParamCode)$")
+RAW_PARSE = re.compile(r"(?:^|\.)(?:json\.loads|loads|get_json|json|ujson\.loads|orjson\.loads|"
+                       r"simplejson\.loads|parse_raw|model_validate_json)$")
+EXIT_CALLS = re.compile(r"(?:^|\.)(?:abort|exit|_exit|HTTPException|Http404)$")
+DJSTRIPE = re.compile(r"^djstripe\.")
+HOOK_NAME = re.compile(r"(?i)webhook|hook|event|notif|callback|listener")
+OTHER_PROVIDERS = re.compile(r"(?i)github|gitlab|slack|paypal|paddle|twilio|shopify|mailgun|"
+                             r"sendgrid|discord|telegram|braintree|square|razorpay|paystack|"
+                             r"mollie|adyen|lemon|coinbase|plaid|zoom|jira|bitbucket|postmark")
+
+
+@dataclass
+class Unit:
+    """One function or method: the facts the project phase needs (picklable)."""
+
+    qualname: str
+    line: int = 0
+    column: int = 1
+    end_column: int = 1
+    class_name: str | None = None
+    name: str = ""
+    endpoint: bool = False
+    djstripe: bool = False
+    event_names: bool = False  # compares with (or dispatches on) Stripe event names
+    constructs: bool = False  # builds a Stripe Event from the raw body / without verification
+    signature_header: bool = False
+    reads_body: bool = False
+    mentions_stripe: bool = False
+    verifies: bool = False
+    without_verification: int = 0  # line of a *_without_verification call, 0 if none
+    defects: list[tuple[str, int, str]] = field(default_factory=list)  # (kind, line, detail)
+    calls: list[str] = field(default_factory=list)  # qualified names ("." prefix = module-local)
+    hints: list[str] = field(default_factory=list)  # unresolved callee names
+    maybe_calls: list[str] = field(default_factory=list)  # method names on untyped receivers
+    route_text: str = ""
+    loaded_names: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ModuleFacts:
+    module: str
+    is_package: bool
+    stripe_context: bool
+    units: dict[str, Unit] = field(default_factory=dict)
+    classes: dict[str, list[str]] = field(default_factory=dict)  # class -> base names
+
+
+def module_name(path: str) -> tuple[str, bool]:
+    """Dotted module name of a display path, and whether it is a package ``__init__``."""
+    stem = path[:-3] if path.endswith(".py") else path
+    parts = [p for p in stem.replace("\\", "/").split("/") if p not in ("", ".")]
+    is_package = bool(parts) and parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package
+
+
+def absolute(qualified: str, module: str, is_package: bool) -> str:
+    """Resolve a relative import target (``.utils.f``) against ``module``."""
+    if not qualified.startswith("."):
+        return qualified
+    dots = len(qualified) - len(qualified.lstrip("."))
+    base = module.split(".") if module else []
+    if not is_package:
+        base = base[:-1]
+    if dots > 1:
+        base = base[: max(0, len(base) - (dots - 1))]
+    rest = qualified[dots:]
+    return ".".join([*base, rest]) if rest else ".".join(base)
+
+
+def _strings(node: cst.BaseExpression) -> list[str]:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = string_value(node)
+        return [value] if value is not None else []
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        out: list[str] = []
+        for element in node.elements:
+            out += _strings(element.value)
+        return out
+    return []
+
+
+def _is_event_name(text: str) -> bool:
+    return STRIPE_EVENT.fullmatch(text) is not None
+
+
+class WebhookCollector(cst.BatchableCSTVisitor):
+    """Collects :class:`ModuleFacts` for one file during the shared traversal."""
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__()
+        self.ctx = ctx
+        module, is_package = module_name(ctx.path)
+        self.facts = ModuleFacts(module, is_package, "stripe" in ctx.text.lower())
+        self.bindings: Bindings = bindings_for(ctx)
+        self.imports = ctx.imports
+        self.classes: list[cst.ClassDef] = []
+        self.unit: Unit | None = None
+        self.unit_node: cst.FunctionDef | None = None
+        self.depth = 0  # nesting of function definitions inside the current unit
+        self.loops = 0
+        self.module_dispatch: set[str] = set()  # module-level names holding Stripe event names
+        self.module_functions: set[str] = set()
+        self.module_classes: set[str] = set()
+        self._def_nodes: dict[str, cst.FunctionDef] = {}
+        for stmt in ctx.module.body:
+            if isinstance(stmt, cst.FunctionDef):
+                self.module_functions.add(stmt.name.value)
+            elif isinstance(stmt, cst.ClassDef):
+                self.module_classes.add(stmt.name.value)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                        targets = ([t.target for t in small.targets]
+                                   if isinstance(small, cst.Assign) else [small.target])
+                        if self._holds_event_names(small.value):
+                            for t in targets:
+                                if isinstance(t, cst.Name):
+                                    self.module_dispatch.add(t.value)
+
+    @staticmethod
+    def _holds_event_names(value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.Dict):
+            return any(isinstance(e, cst.DictElement) and any(_is_event_name(s) for s in
+                       _strings(e.key)) for e in value.elements)
+        return any(_is_event_name(s) for s in _strings(value))
+
+    # -- structure --------------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self.unit is None:
+            self.classes.append(node)
+            self.facts.classes[node.name.value] = [dotted_name(a.value) or "" for a in node.bases]
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        if self.classes and self.classes[-1] is node:
+            self.classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.unit is not None:
+            self.depth += 1
+            return
+        cls = self.classes[-1].name.value if self.classes else None
+        qualname = f"{cls}.{node.name.value}" if cls else node.name.value
+        unit = Unit(qualname=qualname, class_name=cls, name=node.name.value)
+        self.unit, self.unit_node = unit, node
+        self._decorators(unit, node)
+        params = [p.name.value for p in node.params.params]
+        if cls is not None and params and params[0] in ("self", "cls"):
+            params = params[1:]
+        if params and params[0] in REQUEST_PARAMS:
+            unit.endpoint = True
+        if cls is not None and node.name.value in ("post", "put", "dispatch") and any(
+                VIEW_BASES.search(b.split(".")[-1]) for b in self.facts.classes.get(cls, [])):
+            unit.endpoint = True
+        self.facts.units[qualname] = unit
+        self._def_nodes[qualname] = node
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.unit is None:
+            return
+        if self.depth:
+            self.depth -= 1
+            return
+        unit = self.unit
+        if unit.loaded_names & self.module_dispatch:
+            unit.event_names = True
+        self.unit, self.unit_node = None, None
+
+    def _decorators(self, unit: Unit, node: cst.FunctionDef) -> None:
+        for dec in node.decorators:
+            expr = dec.decorator
+            call_args: list[cst.Arg] = []
+            if isinstance(expr, cst.Call):
+                call_args = list(expr.args)
+                expr = expr.func
+            raw = dotted_name(expr) or ""
+            qualified = self.bindings.qualify_expr(expr) or raw
+            last = raw.split(".")[-1]
+            if DJSTRIPE.match(qualified) or raw in ("webhooks.handler", "webhooks.handler_all"):
+                unit.djstripe = True
+            if "." in raw and last in ROUTE_DECORATORS:
+                unit.endpoint = True
+                for arg in call_args[:1]:
+                    unit.route_text = " ".join(_strings(arg.value))
+            elif last in VIEW_DECORATORS:
+                unit.endpoint = True
+            else:
+                # a wrapper such as @verify_stripe_signature: treated like a call
+                self._record_call(unit, expr, qualified)
+
+    # -- facts ------------------------------------------------------------------------------------
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.unit is not None:
+            self.unit.loaded_names.add(node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += 1
+
+    def leave_For(self, node: cst.For) -> None:
+        self.loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, node: cst.While) -> None:
+        self.loops -= 1
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        unit = self.unit
+        if unit is None or len(node.value) > 80:
+            return
+        value = string_value(node)
+        if value and SIGNATURE_HEADER.fullmatch(value):
+            unit.signature_header = True
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        if self.unit is None:
+            return
+        sides = [node.left, *(c.comparator for c in node.comparisons)]
+        if any(_is_event_name(s) for side in sides for s in _strings(side)):
+            self.unit.event_names = True
+
+    def visit_MatchValue(self, node: cst.MatchValue) -> None:
+        if self.unit is not None and any(_is_event_name(s) for s in _strings(node.value)):
+            self.unit.event_names = True
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        if self.unit is not None and not self.unit.event_names and self._holds_event_names(node):
+            self.unit.event_names = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        unit = self.unit
+        if unit is None:
+            return
+        if node.attr.value in BODY_ATTRS:
+            base = dotted_name(node.value) or ""
+            if base.split(".")[-1] in REQUEST_PARAMS:
+                unit.reads_body = True
+                if self.imports.resolve(base) in FLASK_REQUEST:
+                    unit.endpoint = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        unit = self.unit
+        raw = dotted_name(node.func) or ""
+        qualified = self.bindings.qualify_expr(node.func) or raw
+        last = (raw or qualified).split(".")[-1] if (raw or qualified) else ""
+        if isinstance(node.func, cst.Attribute):
+            last = node.func.attr.value
+        if unit is None:
+            if last in VERIFY_METHODS:
+                self._check_verification_args(None, node, last)
+            return
+        if "stripe" in qualified.lower():
+            unit.mentions_stripe = True
+        if last in VERIFY_METHODS:
+            unit.verifies = True
+            self._check_verification_args(unit, node, last)
+        elif REFETCH.search(qualified) or REFETCH.search(raw):
+            unit.verifies = True
+        elif last.endswith("_without_verification"):
+            unit.constructs = True
+            if not unit.without_verification:
+                unit.without_verification = self._line(node)
+        elif CONSTRUCT_FROM.search(qualified):
+            unit.constructs = True
+        elif RAW_PARSE.search(qualified) and (raw.startswith("json") or "request" in raw
+                                              or last in ("get_json", "json")):
+            unit.reads_body = True
+        self._record_call(unit, node.func, qualified)
+
+    def _record_call(self, unit: Unit, func: cst.BaseExpression, qualified: str) -> None:
+        raw = dotted_name(func)
+        if raw is None:
+            return
+        head = raw.split(".")[0]
+        if head in ("self", "cls") and raw.count(".") == 1 and unit.class_name:
+            unit.calls.append(f".{unit.class_name}.{raw.split('.', 1)[1]}")
+        elif raw in self.module_functions:
+            unit.calls.append("." + raw)
+        elif head in self.module_classes and raw.count(".") == 1:
+            unit.calls.append("." + raw)  # Trigger.from_request(...)
+        elif raw in self.module_classes:
+            unit.calls += [f".{raw}.__init__", f".{raw}.__call__"]
+        elif qualified != raw or self.imports.is_imported(head):
+            unit.calls.append(absolute(qualified, self.facts.module, self.facts.is_package))
+        else:
+            unit.hints.append(raw)
+            if "." in raw:
+                # ``obj.validate()`` on an object we cannot type: maybe a method of this module
+                unit.maybe_calls.append(raw.rsplit(".", 1)[1])
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.ctx.position(node)[0]
+
+    def _check_verification_args(self, unit: Unit | None, node: cst.Call, method: str) -> None:
+        """Placeholder secret and disabled replay protection in a verifying call."""
+        function = self.unit_node
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
+        index, keyword = SECRET_ARG[method]
+        secret_arg = keywords.get(keyword) or (positional[index] if index < len(positional)
+                                               else None)
+        target = unit if unit is not None else self._orphan(node)
+        if secret_arg is not None:
+            value = constant_value(self.bindings.value_of(secret_arg.value, function))
+            if isinstance(value, str) and PLACEHOLDER_SECRET.search(value):
+                target.defects.append(("placeholder-secret", self._line(secret_arg),
+                                       "an empty secret" if not value.strip()
+                                       else "a placeholder secret"))
+        if method in TOLERANCE_ARG:
+            idx = TOLERANCE_ARG[method]
+            tol = keywords.get("tolerance") or (positional[idx] if idx < len(positional) else None)
+            if tol is not None:
+                value = constant_value(self.bindings.value_of(tol.value, function))
+                if value is None or (isinstance(value, int) and not isinstance(value, bool)
+                                     and value <= 0):
+                    target.defects.append(("no-tolerance", self._line(tol),
+                                           f"tolerance={value}"))
+
+    def _orphan(self, node: cst.CSTNode) -> Unit:
+        """A pseudo-unit for verification calls at module level (reported at their own line)."""
+        line = self._line(node)
+        unit = Unit(qualname=f"<module>:{line}", line=line)
+        self.facts.units[unit.qualname] = unit
+        return unit
+
+    # -- defeated verification inside blocks ------------------------------------------------------
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        unit = self.unit
+        if unit is None or self.loops:
+            return
+        body = list(node.body)
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, cst.Try):
+                self._try(unit, stmt, body[i + 1:])
+
+    def _try(self, unit: Unit, node: cst.Try, following: list[cst.BaseStatement]) -> None:
+        """A ``SignatureVerificationError`` (or broader) handler that lets the event through."""
+        verify_call = _find_verify_call(node.body)
+        if verify_call is None:
+            return
+        target = _assigned_name(node.body, verify_call)
+        for handler in node.handlers:
+            if not _catches_signature_error(handler, self.bindings):
+                continue
+            exits, parses = _handler_behaviour(handler.body)
+            if not parses and (exits or _guarded_later(target, following)):
+                continue
+            unit.defects.append(("error-ignored", self._line(handler),
+                                 "SignatureVerificationError is caught and the event "
+                                 "processed anyway"))
+            return
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        unit = self.unit
+        if unit is None:
+            return
+        for small in node.body:
+            value = None
+            if isinstance(small, cst.Expr):
+                value = small.value
+                target_name = None
+            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                value = small.value
+                t = small.targets[0].target
+                target_name = t.value if isinstance(t, cst.Name) else "<attr>"
+            else:
+                continue
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                    and value.func.attr.value in EVENT_RETURNING:
+                unit.defects.append(("discarded-candidate", self._line(small),
+                                     target_name or ""))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for qualname, unit in self.facts.units.items():
+            kept = []
+            for kind, line, detail in unit.defects:
+                if kind != "discarded-candidate":
+                    kept.append((kind, line, detail))
+                    continue
+                used = detail not in ("", "_") and (detail == "<attr>" or
+                                                     detail in unit.loaded_names and
+                                                     _loads(self._def_nodes.get(qualname),
+                                                            detail) > 1)
+                if not used and (unit.reads_body or unit.constructs):
+                    kept.append(("discarded", line, "the verified event is discarded and the "
+                                 "raw payload parsed instead"))
+            unit.defects = kept
+            unit.loaded_names = set()  # not needed after the file
+            if qualname in self._def_nodes and self._reportable(unit):
+                # the handler's `def` line (not a decorator): the line of its name
+                line = self.ctx.position(self._def_nodes[qualname].name)[0]
+                text = self.ctx.line_text(line)
+                unit.line = line
+                unit.column = len(text) - len(text.lstrip()) + 1
+                unit.end_column = len(text.rstrip()) + 1
+
+    def _reportable(self, unit: Unit) -> bool:
+        """Whether a finding may land on this unit's def (only then is its position computed)."""
+        return bool(unit.defects or (unit.endpoint and self.facts.stripe_context))
+
+
+def _loads(node: cst.FunctionDef | None, name: str) -> int:
+    """How many times ``name`` occurs as a Name in ``node`` (assignment targets included)."""
+    if node is None:
+        return 0
+    counter = _NameCounter(name)
+    node.visit(counter)
+    return counter.count
+
+
+class _NameCounter(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name, self.count = name, 0
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.count += 1
+
+
+class _Finder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.verify: cst.Call | None = None
+        self.exits = False
+        self.parses = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        raw = dotted_name(node.func) or ""
+        last = node.func.attr.value if isinstance(node.func, cst.Attribute) else raw
+        if last in VERIFY_METHODS and self.verify is None:
+            self.verify = node
+        if EXIT_CALLS.search(raw):
+            self.exits = True
+        if RAW_PARSE.search(raw) or CONSTRUCT_FROM.search(raw) or \
+                last.endswith("_without_verification"):
+            self.parses = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.exits = True
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self.exits = True
+
+
+def _assigned_name(body: cst.BaseSuite, call: cst.Call) -> str | None:
+    """The name the verifying call's result is assigned to inside ``body`` (``event = ...``)."""
+    for stmt in getattr(body, "body", ()):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    value = small.value.expression if isinstance(small.value, cst.Await) \
+                        else small.value
+                    target = small.targets[0].target
+                    if value is call and isinstance(target, cst.Name):
+                        return target.value
+    return None
+
+
+def _guarded_later(name: str | None, following: list[cst.BaseStatement]) -> bool:
+    """Whether a later ``if`` tests ``name`` (``if event is None: return ...``) and leaves."""
+    if name is None:
+        return False
+    for stmt in following:
+        if isinstance(stmt, cst.If):
+            counter = _NameCounter(name)
+            stmt.test.visit(counter)
+            if counter.count:
+                exits, _ = _handler_behaviour(stmt.body)
+                if exits:
+                    return True
+    return False
+
+
+def _find_verify_call(body: cst.BaseSuite) -> cst.Call | None:
+    finder = _Finder()
+    body.visit(finder)
+    return finder.verify
+
+
+def _handler_behaviour(body: cst.BaseSuite) -> tuple[bool, bool]:
+    finder = _Finder()
+    body.visit(finder)
+    return finder.exits, finder.parses
+
+
+def _catches_signature_error(handler: cst.ExceptHandler, bindings: Bindings) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
+    exprs = [e.value for e in types] if types is not None else [handler.type]
+    for expr in exprs:
+        name = bindings.qualify_expr(expr) or dotted_name(expr) or ""
+        if SIGNATURE_ERRORS.search(name):
+            return True
+    return False
+
+
+def facts_for(ctx: Any) -> ModuleFacts | None:
+    collector = ctx.shared.get("webhook-collector")
+    return collector.facts if collector is not None else None
+
+
+def is_secret_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and PLACEHOLDER_SECRET.search(value) is not None
+
+
+__all__ = ["WebhookCollector", "ModuleFacts", "Unit", "facts_for", "module_name", "absolute",
+           "NOT_CONSTANT"]

@@ -1,0 +1,192 @@
+"""Check kind ``insecure-url``: a plain ``http://`` URL that an HTTP client is told to use.
+
+Only URLs that reach a client count - a URL in a docstring, comment, XML namespace or licence
+header is never passed to one.  The URL may be written in the call, or reach it through a name
+bound once (a module constant or a function-local variable); it may be the literal start of an
+f-string, a ``+`` concatenation, a ``%`` or ``.format`` template - as long as the *host* is written
+out (``f"http://{host}/"`` is not judged).  Loopback and reserved hosts are allowed
+(``allow_hosts``); hosts another rule reports (``skip_hosts``) are left to it.
+
+* ``calls``: ``{call: [globs], arg: index, keyword: name}`` - where the URL argument is;
+  a dict literal argument (``StripeClient(base_addresses={...})``) has each value checked.
+* ``attributes``: ``[globs]`` - ``stripe.api_base = "http://..."``.
+
+Reported at the URL literal (contract section 3); message fields: ``url`` (scheme and host only),
+``client``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Any, Callable, Iterator
+
+import libcst as cst
+
+from pcilint.analysis.bindings import bindings_for
+from pcilint.analysis.imports import dotted_name
+from pcilint.analysis.literals import string_value
+from pcilint.checks import register
+from pcilint.checks.base import CheckKind, FileContext, Param
+
+_HOST_END = re.compile(r"[/:?#\s]")
+
+
+def url_prefix(node: cst.BaseExpression, resolve: Callable[[cst.BaseExpression], cst.BaseExpression]
+               = lambda n: n) -> tuple[cst.CSTNode, str, bool] | None:
+    """(literal node, literal leading text, whether the text is the whole value) of a URL expression.
+
+    ``"http://a/" + path`` gives the left literal; ``f"http://a/{x}"`` its first text part;
+    ``"http://a/%s" % x`` and ``"http://a/{}".format(x)`` the template.  ``resolve`` follows names.
+    """
+    node = resolve(node)
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        text = string_value(node)
+        return (node, text, True) if text is not None else None
+    if isinstance(node, cst.FormattedString):
+        parts = node.parts
+        if parts and isinstance(parts[0], cst.FormattedStringText):
+            return node, parts[0].value, len(parts) == 1
+        return None
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Modulo)):
+        inner = url_prefix(node.left, resolve)
+        if inner is None:
+            return None
+        literal, text, _whole = inner
+        if isinstance(node.operator, cst.Modulo):
+            return literal, text.split("%", 1)[0], "%" not in text
+        return literal, text, False
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+            and node.func.attr.value == "format":
+        inner = url_prefix(node.func.value, resolve)
+        if inner is None:
+            return None
+        literal, text, _whole = inner
+        return literal, text.split("{", 1)[0], "{" not in text
+    return None
+
+
+def plain_http_host(text: str, whole: bool) -> str | None:
+    """The host of a leading ``http://`` URL when it is fully written out, else None."""
+    if not text[:7].lower() == "http://":
+        return None
+    rest = text[7:]
+    if "@" in rest.split("/", 1)[0]:
+        rest = rest.split("@", 1)[1]
+    if rest.startswith("["):
+        end = rest.find("]")
+        return rest[: end + 1].lower() if end > 0 else None
+    m = _HOST_END.search(rest)
+    if m is None and not whole:
+        return None  # the host continues in an expression
+    host = rest[: m.start()] if m else rest
+    if not host or "{" in host or "%" in host or "$" in host or "<" in host:
+        return None
+    return host.lower()
+
+
+@register
+class InsecureUrl(CheckKind):
+    kind = "insecure-url"
+    PARAMS = {
+        "calls": Param("list[dict]", default=[], doc="{call: [globs], arg: index, keyword: name}"),
+        "attributes": Param("list[str]", default=[], doc="Attributes that hold a base URL."),
+        "allow_hosts": Param("list[regex]", default=[], doc="Hosts that may use plain http."),
+        "skip_hosts": Param("list[regex]", default=[], doc="Hosts left to another rule."),
+        "prefilter": Param("list[str]", default=["http://"],
+                           doc="Regex fragments one of which must be in a file."),
+    }
+
+    def setup(self) -> None:
+        self.calls = []
+        for spec in self.p["calls"]:
+            globs = spec.get("call")
+            self.calls.append({**spec, "call": [globs] if isinstance(globs, str) else list(globs)})
+        terms = self.p["prefilter"]
+        self._prefilter = re.compile("|".join(terms), re.I) if terms else None
+
+    def prefilter_terms(self) -> list[str] | None:
+        return self.p["prefilter"]
+
+    def _host_ok(self, host: str) -> bool:
+        return any(p.fullmatch(host) for p in self.p["allow_hosts"]) or any(
+            p.fullmatch(host) for p in self.p["skip_hosts"])
+
+    def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
+        if self._prefilter is not None and not self._prefilter.search(ctx.text):
+            return None
+        check = self
+        bindings = bindings_for(ctx)
+        functions: list[cst.FunctionDef] = []
+
+        def judge(expr: cst.BaseExpression, client: str) -> None:
+            function = functions[-1] if functions else None
+
+            def resolve(node: cst.BaseExpression) -> cst.BaseExpression:
+                return bindings.value_of(node, function)
+
+            for value in _values(resolve(expr)):
+                found = url_prefix(value, resolve)
+                if found is None:
+                    continue
+                literal, text, whole = found
+                host = plain_http_host(text, whole)
+                if host is None or check._host_ok(host):
+                    continue
+                ctx.report(check.rule, literal, url=f"http://{host}", client=client)
+
+        class Visitor(cst.BatchableCSTVisitor):
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                functions.append(node)
+
+            def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+                functions.pop()
+
+            def visit_Call(self, node: cst.Call) -> None:
+                qualified, raw = bindings.qualify_expr(node.func), dotted_name(node.func)
+                for spec in check.calls:
+                    if not any(n is not None and fnmatch.fnmatchcase(n, g)
+                               for n in (qualified, raw) for g in spec["call"]):
+                        continue
+                    arg = _argument(node, spec.get("arg"), spec.get("keyword"))
+                    if arg is not None:
+                        judge(arg, raw or qualified or "client")
+                    return
+
+            def visit_Assign(self, node: cst.Assign) -> None:
+                for target in node.targets:
+                    self._assigned(target.target, node.value)
+
+            def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+                if node.value is not None:
+                    self._assigned(node.target, node.value)
+
+            def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+                if not isinstance(target, cst.Attribute) or not check.p["attributes"]:
+                    return
+                qualified = bindings.qualify_expr(target)
+                if qualified and any(fnmatch.fnmatchcase(qualified, g)
+                                     for g in check.p["attributes"]):
+                    judge(value, dotted_name(target) or qualified)
+
+        return Visitor()
+
+
+def _values(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                yield element.value
+    else:
+        yield node
+
+
+def _argument(node: cst.Call, index: Any, keyword: Any) -> cst.BaseExpression | None:
+    keywords = [keyword] if isinstance(keyword, str) else list(keyword or [])
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value in keywords:
+            return arg.value
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    if isinstance(index, int) and index < len(positional):
+        return positional[index].value
+    return None
