@@ -28,20 +28,21 @@ def scan_snippet(code: str, path: str = "example.py", select: list[str] | None =
     """Analyse one in-memory file with the real engine; returns its FileResult."""
     from pcilint.discovery import file_kind
 
+    from pcilint.checks.base import ProjectReporter
+    from pcilint.engine import _dedupe
+
     scanner = Scanner(settings or Settings(), Options(jobs=1, select=select), rules=rules)
     kind = file_kind(Path(path)) or "python"
     text = textwrap.dedent(code)
     result = scanner.analyze_text(path, text, kind)
-    if result.facts:
-        # project-phase checks (cross-module) see this one file as the whole project
-        from pcilint.checks.base import ProjectReporter
-
-        lines = text.splitlines()
-        reporter = ProjectReporter(lambda _p, n: lines[n - 1] if 0 < n <= len(lines) else "")
-        for rule in scanner.rules:
-            if rule.id in result.facts:
-                rule.check.check_project({path: result.facts[rule.id]}, reporter)
-        result.findings += reporter.findings
+    # flow rules report in the project phase (card data may come from another module): run it for
+    # this one file too, as the engine does for a whole scan
+    lines = text.splitlines()
+    reporter = ProjectReporter(lambda p, n: lines[n - 1] if 0 < n <= len(lines) else "")
+    for rule in scanner.rules:
+        if rule.id in result.facts:
+            rule.check.check_project({path: result.facts[rule.id]}, reporter)
+    result.findings = _dedupe(result.findings + reporter.findings)
     return result
 
 

@@ -16,9 +16,9 @@ from pcilint.findings import Finding, ScanResult, TraceStep
 from pcilint.gitdiff import ChangedLines, parse_diff, unquote_path
 from pcilint.scope import Scope
 
-KEY_OLD = "sk_live_51OoooooooooooooooooooooooO"
-KEY_NEW = "sk_live_51NnnnnnnnnnnnnnnnnnnnnnnN"
-KEY_UNTRACKED = "rk_live_51UuuuuuuuuuuuuuuuuuuuuuuU"
+KEY_OLD = "sk_live_51Pz8Kw3Rt6Yv1Nb5Qm7Hx2Jc"
+KEY_NEW = "sk_live_51Rm5Gx2Vq9Tb7Wn4Kc8Zd3Ep"
+KEY_UNTRACKED = "rk_live_51Ls4Dg9Fh2Tk7Wy3Xa6Vb8Mn"
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

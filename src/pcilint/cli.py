@@ -36,13 +36,17 @@ def _load_settings(config: str | None, paths: list[Path]) -> Settings:
 
 
 def _fail(exc: BaseException, debug: bool) -> None:
+    from pcilint.masking import mask_text  # tracebacks and messages can quote scanned values
+
     if debug:
-        traceback.print_exc()
+        click.echo(mask_text(traceback.format_exc()), err=True, nl=False)
     if isinstance(exc, PcilintError):
         click.echo(f"pcilint: error: {exc}", err=True)
     else:
-        click.echo(f"pcilint: internal error: {type(exc).__name__}: {exc} "
-                   "(rerun with --debug for the traceback, and please report it)", err=True)
+        first = (str(exc).splitlines() or [""])[0]
+        click.echo(mask_text(f"pcilint: internal error: {type(exc).__name__}: {first} "
+                             "(rerun with --debug for the traceback, and please report it)"),
+                   err=True)
     sys.exit(EXIT_ERROR)
 
 

@@ -48,6 +48,7 @@ class Settings:
     sanitizers: list[str] = field(default_factory=list)
     source: str | None = None  # the config file these came from
     root: Path | None = None  # directory of the config file (patterns are relative to it)
+    lines: dict[str, int] = field(default_factory=dict)  # key -> line in the config file
 
 
 def find_config(start: Path) -> Path | None:
@@ -94,25 +95,53 @@ def load_config(path: Path | None) -> Settings:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"line (\d+)", str(exc))
-            raise ConfigError(f"invalid TOML: {exc}", path=display,
-                              line=int(m.group(1)) if m else None) from None
-        data = doc.get("tool", {}).get("pcilint", {})
+            line = int(m.group(1)) if m else None
+            if line is None and "end of document" in str(exc):
+                line = text.count("\n") + (0 if text.endswith("\n") else 1)
+            raise ConfigError(f"invalid TOML: {str(exc).split(' (at ')[0]}", path=display,
+                              line=line) from None
+        tool = doc.get("tool", {})
+        data = tool.get("pcilint", {}) if isinstance(tool, dict) else {}
         if not isinstance(data, dict):
-            raise ConfigError("[tool.pcilint] must be a table", path=display)
+            raise ConfigError("[tool.pcilint] must be a table", path=display,
+                              line=_toml_table_lines(text).get("", (None,))[0])
+
+        tables = _toml_table_lines(text)
 
         def line_of(key: str) -> int | None:
-            header = re.search(r"^\s*\[tool\.pcilint", text, re.M)
-            start = header.start() if header else 0
-            m = re.search(rf"^\s*{re.escape(key)}\s*=", text[start:], re.M)
-            if m is None:
-                m = re.search(rf"^\s*\[tool\.pcilint\.{re.escape(key)}\]", text, re.M)
-                return text[: m.start()].count("\n") + 1 if m else None
-            return text[: start + m.start()].count("\n") + 1
+            """The line of ``key`` inside [tool.pcilint] (or of its own [tool.pcilint.key] table)."""
+            if key in tables:
+                return tables[key][0]
+            start, end = tables.get("", (1, None))
+            lines = text.splitlines()[start - 1: end]
+            for offset, line in enumerate(lines):
+                if re.match(rf"""\s*["']?{re.escape(key)}["']?\s*=""", line):
+                    return start + offset
+            return start
     return _settings_from(data, display, path.parent, line_of)
+
+
+def _toml_table_lines(text: str) -> dict[str, tuple[int, int | None]]:
+    """[tool.pcilint] ("") and its sub-tables ("key"): (first line, last line or None) of each."""
+    headers = [(m.group(1).strip(), text[: m.start()].count("\n") + 1)
+               for m in re.finditer(r"^[ \t]*\[+([^\]\n]+)\]+", text, re.M)]
+    out: dict[str, tuple[int, int | None]] = {}
+    for i, (name, line) in enumerate(headers):
+        end = headers[i + 1][1] - 1 if i + 1 < len(headers) else None
+        name = name.replace('"', "").replace("'", "").replace(" ", "")
+        if name == "tool.pcilint":
+            out[""] = (line, end)
+        elif name.startswith("tool.pcilint."):
+            out.setdefault(name[len("tool.pcilint."):].split(".")[0], (line, end))
+    return out
 
 
 def _settings_from(data: dict[str, Any], display: str, root: Path, line_of: Any) -> Settings:
     settings = Settings(source=display, root=root)
+    for key in data:
+        line = line_of(str(key))
+        if line:
+            settings.lines[str(key)] = line
 
     def fail(key: str, msg: str) -> ConfigError:
         return ConfigError(msg, path=display, line=line_of(key), field=key)
@@ -173,3 +202,29 @@ def _settings_from(data: dict[str, Any], display: str, root: Path, line_of: Any)
 
 def code_matches(code: str, patterns: list[str]) -> bool:
     return any(code.startswith(p) for p in patterns)
+
+
+def validate_codes(known: list[str], settings: Settings, select: list[str] | None,
+                   ignore: list[str]) -> None:
+    """Every code or prefix named on the command line or in the configuration must match a rule.
+
+    A typo in ``--select`` would otherwise silently run nothing; errors name where the code came
+    from (``--select``, or the configuration file, line and key).
+    """
+    def matches(code: str) -> bool:
+        return any(k.startswith(code) for k in known)
+
+    for flag, values in (("--select", select or []), ("--ignore", ignore)):
+        for code in values:
+            if not CODE_OR_PREFIX.match(code):
+                raise ConfigError(f"{code!r} is not a rule code or prefix (like PCI101 or PCI1)",
+                                  field=flag)
+            if not matches(code):
+                raise ConfigError(f"{code!r} matches no rule (see `pcilint rules`)", field=flag)
+    groups = [("select", settings.select or []), ("ignore", settings.ignore)]
+    groups += [("per_file_ignores", codes) for codes in settings.per_file_ignores.values()]
+    for key, values in groups:
+        for code in values:
+            if not matches(code):
+                raise ConfigError(f"{code!r} matches no rule (see `pcilint rules`)",
+                                  path=settings.source, line=settings.lines.get(key), field=key)

@@ -49,12 +49,24 @@ def display_path(path: Path, cwd: Path) -> str:
     # String operations: this runs for every file found, and pathlib is slow at that scale.
     absolute = os.path.normpath(os.path.join(cwd, path))
     base = str(cwd)
-    if absolute == base:
-        return "."
     prefix = base if base.endswith(os.sep) else base + os.sep
-    if absolute.startswith(prefix):
-        return absolute[len(prefix):].replace(os.sep, "/")
-    return Path(absolute).as_posix()
+    if absolute == base:
+        shown = "."
+    elif absolute.startswith(prefix):
+        shown = absolute[len(prefix):].replace(os.sep, "/")
+    else:
+        shown = Path(absolute).as_posix()
+    return printable(shown)
+
+
+def printable(name: str) -> str:
+    """A file name that can be printed and JSON-encoded: bytes that are not UTF-8 (kept by Python as
+    lone surrogates) become ``\\xNN`` escapes instead of crashing every output format."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class _IgnoreStack:
@@ -92,6 +104,9 @@ def discover(paths: list[Path], kinds: set[str], exclude: list[str], exclude_roo
     user_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     root = (exclude_root or cwd).resolve()
     found: dict[str, SourceFile] = {}
+    # (device, inode) -> display path: a file reached twice (through a symlink) is scanned once,
+    # under its real name.
+    identities: dict[tuple[int, int], str] = {}
     problems: list[tuple[str, str]] = []
 
     def user_excluded(p: Path, is_dir: bool) -> bool:
@@ -108,11 +123,22 @@ def discover(paths: list[Path], kinds: set[str], exclude: list[str], exclude_roo
         if disp in found:
             return
         try:
-            size = p.stat().st_size
-        except OSError as exc:
-            problems.append((disp, f"cannot read: {exc.strerror or exc}"))
+            st = p.stat()
+        except FileNotFoundError:
+            problems.append((disp, "file disappeared during the scan"))
             return
-        found[disp] = SourceFile(p, disp, kind, size)
+        except OSError as exc:
+            problems.append((disp, f"cannot read: {exc.strerror or type(exc).__name__}"))
+            return
+        identity = (st.st_dev, st.st_ino)
+        if st.st_ino:  # 0 = the file system has no inode numbers
+            seen = identities.get(identity)
+            if seen is not None:
+                if p.is_symlink() or not found[seen].path.is_symlink():
+                    return
+                del found[seen]
+            identities[identity] = disp
+        found[disp] = SourceFile(p, disp, kind, st.st_size)
 
     for given in paths:
         if not given.exists() and not given.is_symlink():
@@ -143,8 +169,8 @@ def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, p
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
             is_file = entry.is_file(follow_symlinks=True) and not is_dir
-        except OSError:
-            continue
+        except OSError:  # ELOOP from a symlink cycle, or a name that cannot be stat'ed
+            is_dir = is_file = False
         if is_file and os.path.splitext(entry.name)[1].lower() not in _SCANNED_SUFFIXES \
                 and not entry.name.startswith(".env"):
             continue  # not a kind pcilint scans: skip before building a Path
@@ -162,8 +188,22 @@ def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, p
             if stack.ignored(p, False) or user_excluded(p, False):
                 continue
             add(p, kind)
-        elif entry.is_symlink() and not p.is_dir():
+        elif _is_symlink(entry) and not _is_dir(p) and file_kind(p) in kinds:
             problems.append((display_path(p, cwd), "broken or looping symbolic link, skipped"))
+
+
+def _is_symlink(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _ancestor_ignores(directory: Path) -> _IgnoreStack:

@@ -10,14 +10,17 @@ itself is imported only when some file has to be parsed.
 from __future__ import annotations
 
 import ast
+import codecs
 import fnmatch
 import os
+import re
 import signal
 import sys
 import threading
 import time
 import tokenize
 import io
+import dataclasses
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +29,7 @@ from typing import Any, Callable
 from pcilint import __version__
 from pcilint.cache import Cache, digest, key_of
 from pcilint.checks.base import FileContext, ProjectReporter
-from pcilint.config import Settings, code_matches
+from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
 from pcilint.findings import Finding, ScanError, ScanResult, assign_fingerprints
@@ -36,16 +39,15 @@ from pcilint.suppressions import SuppressionMap, python_suppressions, text_suppr
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 DEFAULT_FILE_TIMEOUT = 60.0
-# Below this many files (or bytes) a process pool costs more than it saves.
+# Below this many files a process pool costs more than it saves.
 MIN_FILES_FOR_POOL = 24
-MIN_BYTES_FOR_POOL = 256 * 1024
 # Pool work is handed out in chunks of about total / (jobs * CHUNKS_PER_JOB) bytes, largest first.
 CHUNKS_PER_JOB = 16
 # A file changed this recently is hashed again next time even if its stat looks the same.
 RACY_NS = 2_000_000_000
 
 
-class FileTimeout(Exception):
+class FileTimeout(BaseException):  # not Exception: library code must not swallow it
     pass
 
 
@@ -72,6 +74,17 @@ class FileResult:
     suppressions: SuppressionMap | None = None
     digest: str = ""  # of the bytes analysed (the cache key's content part)
     deps: FileDeps | None = None  # imports and declared needs, when a project phase may need them
+
+
+class _LazyFacts(dict):
+    """A cached file's project facts: the rule ids now, the values (pickled) when needed."""
+
+    def __init__(self, keys: list[str], blob: bytes) -> None:
+        super().__init__(dict.fromkeys(keys))
+        self.blob = blob
+
+    def load(self) -> dict[str, Any]:
+        return pickle.loads(self.blob)
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,7 @@ class Scanner:
         self.settings = settings
         self.options = options
         self.cache = Cache.open(options.cache_dir) if options.cache_dir is not None else None
+        self._force_round = False  # see analyze_file()
         if rules is None:
             rules, self.plans, self.rules_key = self._load_rules()
         else:
@@ -108,6 +122,7 @@ class Scanner:
             self.rules_key = key_of(*sorted(repr((r.id, r.source, r.kind, r.params, r.message,
                                                   r.severity)) for r in rules))
         self.all_rules = rules
+        validate_codes([r.id for r in rules], settings, options.select, options.extend_ignore)
         self.rules = select_rules(rules, options.select if options.select is not None
                                   else settings.select, settings.ignore + options.extend_ignore)
         self.kinds = {k for r in self.rules for k in self.plans[r.id].file_kinds}
@@ -152,8 +167,6 @@ class Scanner:
         if key is None:
             return rules, plans, key_of(*sorted(repr((r.id, r.source, r.kind, r.params, r.message,
                                                       r.severity)) for r in rules))
-        import dataclasses
-
         # Stubs only: no check instances, parameters or examples (those hold fake keys and card
         # numbers, which no cache entry may); _ensure_checks() reloads the files when needed.
         self.cache.put(key, ([dataclasses.replace(r, check=None, params={}, bad=[], good=[])
@@ -234,7 +247,7 @@ class Scanner:
             try:
                 module = cst.parse_module(text)
             except cst.ParserSyntaxError as exc:
-                result.error = f"syntax error at line {exc.raw_line}: {exc.message}"
+                result.error = _one_line(_syntax_error_message(exc, text))
                 return result
             except RecursionError:
                 result.error = "expression nested too deeply to parse"
@@ -261,23 +274,57 @@ class Scanner:
         result.scanned = True
         return result
 
-    def analyze_file(self, source: SourceFile, force: bool = False) -> FileResult:
+    def analyze_file(self, source: SourceFile, force: bool | None = None) -> FileResult:
+        """Analyse one file; whatever the file holds, return a result or a one-line error.
+
+        ``force`` parses it even if the prefilter would skip it (None: the current round's mode,
+        which the pool's crash recovery also sees)."""
+        from pcilint import isolation
+
+        isolation.file_started(source.display)
+        try:
+            with isolation.recursion_headroom():
+                result = self._analyze_file(source, self._force_round if force is None else force)
+        except Exception as exc:  # noqa: BLE001 - a bug in a check must not end the scan
+            first = (str(exc).splitlines() or [""])[0][:120]
+            result = FileResult(path=source.display, error=(
+                f"internal error while analysing this file: {type(exc).__name__}: {first} "
+                "(please report it)"))
+        finally:
+            isolation.file_finished()
+        if result.error:
+            result.error = _one_line(result.error)
+        return result
+
+    def _analyze_file(self, source: SourceFile, force: bool) -> FileResult:
+        from pcilint.guard import structure_problem
+
         try:
             if source.size > self.options.max_file_size:
                 return FileResult(path=source.display, error=(
-                    f"skipped: file is {source.size / 1e6:.1f} MB, over the "
-                    f"{self.options.max_file_size / 1e6:.1f} MB limit (--max-file-size)"))
+                    f"skipped: file is {source.size / 2**20:.1f} MiB, over the "
+                    f"{self.options.max_file_size / 2**20:.1f} MiB limit (--max-file-size)"))
             try:
                 data = source.path.read_bytes()
             except FileNotFoundError:
                 return FileResult(path=source.display, error="file disappeared during the scan")
+            except IsADirectoryError:
+                return FileResult(path=source.display, error="skipped: not a regular file")
             except OSError as exc:
                 return FileResult(path=source.display,
                                   error=f"cannot read: {exc.strerror or type(exc).__name__}")
+            if len(data) > self.options.max_file_size:  # grew since discovery
+                return FileResult(path=source.display, error=(
+                    f"skipped: file is {len(data) / 2**20:.1f} MiB, over the "
+                    f"{self.options.max_file_size / 2**20:.1f} MiB limit (--max-file-size)"))
             text, problem = decode_source(data, source.kind)
             if text is None:
                 return FileResult(path=source.display, error=problem)
             with _time_limit(self.options.file_timeout):
+                if source.kind == "python":
+                    problem = structure_problem(text)
+                    if problem:
+                        return FileResult(path=source.display, error=problem)
                 result = self.analyze_text(source.display, text, source.kind, force)
             result.digest = digest(data)
             return result
@@ -378,7 +425,9 @@ class Scanner:
                     hit = FileResult(path=f.display, scanned=True, digest=content)
                 else:
                     try:
-                        hit = pickle.loads(entry[1])
+                        hit, fact_keys, facts_blob = pickle.loads(entry[1])
+                        if fact_keys:
+                            hit.facts = _LazyFacts(fact_keys, facts_blob)
                     except Exception:  # noqa: BLE001 - a damaged entry is a miss
                         hit = None
             if isinstance(hit, FileResult) and hit.path == f.display:
@@ -421,7 +470,11 @@ class Scanner:
                     and not (fr.suppressions and fr.suppressions.all)):
                 blob: bytes | None = b""  # the common case, rebuilt without unpickling
             else:
-                blob = Cache.entry(fr)
+                # Facts apart, unpickled only if the project phase runs: their classes may live
+                # in modules that import libcst, which a fully cached scan never needs.
+                facts_blob = Cache.entry(fr.facts) if fr.facts else b""
+                blob = None if facts_blob is None else Cache.entry(
+                    (dataclasses.replace(fr, facts={}), sorted(fr.facts), facts_blob))
             if blob is not None:
                 # One entry per (path, depth): a file's older contents are replaced.
                 self._new_entries[(fr.path, force)] = (fr.digest, blob, sig)
@@ -431,8 +484,7 @@ class Scanner:
         if not files:
             return []
         jobs = self.options.jobs or os.cpu_count() or 1
-        total = sum(f.size for f in files)
-        if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL or total < MIN_BYTES_FOR_POOL:
+        if jobs <= 1 or len(files) < MIN_FILES_FOR_POOL:
             serial = []
             for f in files:
                 serial.append(self.analyze_file(f, force))
@@ -442,26 +494,30 @@ class Scanner:
         from concurrent.futures import ProcessPoolExecutor, as_completed
         from concurrent.futures.process import BrokenProcessPool
 
+        from pcilint import isolation
+
         # Workers inherit the instantiated checks (fork) instead of each building them.
         self._ensure_checks()
+        self._force_round = force  # forked workers and isolation.recover() inherit it
+        inflight = isolation.InFlight()
         results: dict[str, FileResult] = {}
         try:
             with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                     initargs=(self,)) as pool:
-                futures = [pool.submit(_work_chunk, chunk, force)
-                           for chunk in _chunks(files, jobs)]
+                                     initargs=(self, inflight.directory)) as pool:
+                futures = [pool.submit(_work_chunk, chunk) for chunk in _chunks(files, jobs)]
                 for future in as_completed(futures):
-                    chunk_results = future.result()
-                    for fr in chunk_results:
+                    for fr in future.result():
                         results[fr.path] = fr
-                    tick(len(chunk_results))
+                        tick(1)
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): finish the rest here, one file at a time,
-            # so no file is silently lost.
-            for f in files:
-                if f.display not in results:
-                    results[f.display] = self.analyze_file(f, force)
-        return [results[f.display] for f in files if f.display in results]
+            # A worker died (segfault, OOM killer, watchdog): never re-run its files in this
+            # process; the suspects go to processes of their own (see isolation.py).
+            lost = [f for f in files if f.display not in results]
+            results.update(isolation.recover(self, lost, jobs, inflight.suspects()))
+        finally:
+            inflight.close()
+            self._force_round = False
+        return [results.get(f.display) or isolation.lost_result(f.display) for f in files]
 
     def _project_phase(self, by_path: dict[str, FileResult],
                        sources: dict[str, SourceFile]) -> list[Finding]:
@@ -487,16 +543,16 @@ class Scanner:
         # when no file's facts or content changed.
         key = None
         if self.cache is not None:
-            try:
-                parts = [self.scan_key] + [
-                    f"{p}:{fr.digest}:{digest(pickle.dumps(fr.facts, pickle.HIGHEST_PROTOCOL))}"
-                    for p, fr in sorted(by_path.items()) if fr.facts]
-                key = key_of("project", *parts)
-            except Exception:  # noqa: BLE001 - unpicklable facts: compute, don't cache
-                key = None
-            hit = self.cache.get(key) if key else None
+            # Facts are a function of a file's content under the scan key, so the contents (and
+            # which files were analysed) stand for them: a deterministic key across processes.
+            key = key_of("project", self.scan_key, *(
+                f"{p}:{fr.digest}:{int(bool(fr.facts))}" for p, fr in sorted(by_path.items())))
+            hit = self.cache.get(key)
             if isinstance(hit, list):
                 return hit
+        for fr in by_path.values():
+            if isinstance(fr.facts, _LazyFacts):
+                fr.facts = fr.facts.load()
         self._ensure_checks()
         reporter = ProjectReporter(line_of)
         for rule in project_rules:
@@ -564,20 +620,51 @@ def select_rules(rules: list[Rule], select: list[str] | None, ignore: list[str])
     return active
 
 
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def decode_source(data: bytes, kind: str) -> tuple[str | None, str]:
-    """Decode file bytes: PEP 263 cookies and BOMs for Python, UTF-8 (then Latin-1) for the rest."""
-    if b"\x00" in data[:8192] or b"\x00" in data[-8192:]:
-        return None, "skipped: binary file (contains NUL bytes)"
+    """Decode file bytes, or say (in one line, without quoting the file) why they cannot be.
+
+    Python: PEP 263 coding cookies and the UTF-8 BOM, as CPython reads source.  Templates and
+    settings files: UTF-16/32 with a BOM (Windows tools write those), UTF-8, else Latin-1.
+    """
+    wide = next((enc for bom, enc in _WIDE_BOMS if data.startswith(bom)), None)
+    if wide is not None:
+        if kind == "python":
+            return None, (f"skipped: {wide.upper()}-encoded; Python source must be UTF-8 or declare "
+                          "an ASCII-compatible encoding (PEP 263)")
+        try:
+            return data.decode(wide), ""
+        except UnicodeDecodeError as exc:
+            return None, f"cannot decode as {wide}: {exc.reason}"
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        if nul < 8192:
+            return None, "skipped: binary file (contains NUL bytes)"
+        line = data.count(b"\n", 0, nul) + 1
+        return None, f"skipped: NUL byte at line {line} (binary data?)"
     if kind == "python":
+        encoding = "utf-8"
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         except SyntaxError as exc:
-            return None, f"cannot decode: {exc.msg if hasattr(exc, 'msg') else exc}"
+            msg = str(getattr(exc, "msg", exc))
+            if msg.startswith("unknown encoding"):
+                name = msg.partition(":")[2].strip()[:40]
+                return None, f"unknown encoding {name!r} in the PEP 263 coding cookie"
+            if msg.startswith("encoding problem"):
+                return None, "the coding cookie contradicts the UTF-8 byte-order mark"
+            # "invalid or missing encoding declaration": not UTF-8 and no cookie; located below.
         try:
             text = data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-            return None, f"cannot decode as {encoding}: {reason} (add a PEP 263 coding cookie?)"
+        except LookupError:
+            return None, f"unknown encoding {encoding[:40]!r} in the PEP 263 coding cookie"
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            return None, (f"cannot decode as {encoding} at line {line}: {exc.reason} "
+                          "(wrong or missing PEP 263 coding cookie, or mixed encodings)")
         if text.startswith("\ufeff"):
             text = text[1:]
         return text, ""
@@ -586,6 +673,24 @@ def decode_source(data: bytes, kind: str) -> tuple[str | None, str]:
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     return text, ""
+
+
+def _one_line(message: str, limit: int = 300) -> str:
+    """Error messages are one line and short (they must never carry a chunk of source)."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _syntax_error_message(exc: cst.ParserSyntaxError, text: str) -> str:
+    """A one-line syntax error with the right line: CPython's when it rejects the file too."""
+    from pcilint.guard import syntax_error_location
+
+    line, message = syntax_error_location(text)
+    if line is not None and message:
+        return f"syntax error at line {line}: {message}"
+    where = re.search(r"error at (\d+):(\d+)", exc.message)
+    line = int(where.group(1)) if where else exc.raw_line
+    return f"syntax error at line {line} (libcst): {exc.message}"
 
 
 class _time_limit:
@@ -612,13 +717,18 @@ class _time_limit:
 
 
 # Errors that depend only on a file's bytes (timeouts, memory and I/O errors are retried next time).
-_CACHEABLE_ERRORS = ("syntax error", "cannot decode", "skipped: binary", "expression nested")
+_CACHEABLE_ERRORS = ("syntax error", "cannot decode", "skipped: binary", "expression nested",
+                     "skipped: brackets nested", "skipped: an expression is nested")
 
 
 def _compiles(text: str) -> bool:
     """Whether CPython's own parser (~10x faster than libcst) accepts the file."""
+    import warnings
+
     try:
-        compile(text, "<pcilint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes etc.
+            compile(text, "<pcilint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return False
     return True
@@ -664,12 +774,18 @@ def _chunks(files: list[SourceFile], jobs: int) -> list[list[SourceFile]]:
 _worker_scanner: Scanner | None = None
 
 
-def _init_worker(scanner: Scanner) -> None:
+def _init_worker(scanner: Scanner, inflight_dir: str | None = None) -> None:
+    from pcilint import isolation
+
     global _worker_scanner
     _worker_scanner = scanner
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+    isolation.init_worker(inflight_dir, scanner.options.file_timeout)
 
 
-def _work_chunk(sources: list[SourceFile], force: bool) -> list[FileResult]:
+def _work(source: SourceFile) -> FileResult:
     assert _worker_scanner is not None
-    return [_worker_scanner.analyze_file(source, force) for source in sources]
+    return _worker_scanner.analyze_file(source)
+
+
+def _work_chunk(sources: list[SourceFile]) -> list[FileResult]:
+    return [_work(source) for source in sources]

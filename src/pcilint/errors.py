@@ -15,11 +15,14 @@ class PcilintError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
+        from pcilint.masking import mask_text
+
         where = ""
         if self.path:
             where = self.path + (f":{self.line}" if self.line else "") + ": "
         what = f"{self.field}: " if self.field else ""
-        return f"{where}{what}{self.detail}"
+        # One line, and never a card number or key a config or rule file happened to contain.
+        return mask_text(" ".join(f"{where}{what}{self.detail}".split()))
 
 
 class ConfigError(PcilintError):

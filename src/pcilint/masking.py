@@ -2,16 +2,28 @@
 
 pcilint must never become a leak itself: every message, snippet, trace note, error, fingerprint
 input, cache entry and log line passes through :func:`mask_text` first.
+
+Masking is deliberately greedy: masking a number that was not a card number costs nothing, letting
+one through is a PCI incident.  So every run of 13 or more digits is masked, whatever its length or
+Luhn check, with up to three separator characters between digits (spaces, tabs, dashes, dots,
+slashes, and the underscores of Python numeric literals such as ``4242_4242_4242_4242``).  Stripe
+keys are masked wherever their prefix appears, even glued to a word (``KEY_sk_live_...``) or split
+by string concatenation (``"sk_live_" "51H..."``).
 """
 
 from __future__ import annotations
 
 import re
 
-# 13-19 digits, optionally separated by single spaces or dashes (as PANs are written).
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
-# Stripe secret-bearing keys: secret, restricted and webhook signing secrets, live or test.
-_SECRET = re.compile(r"\b((?:sk|rk)_(?:live|test)_|whsec_)([A-Za-z0-9]+)")
+#: Characters allowed between the digits of one card-number-like run.
+_SEPARATORS = " \t._/\\-\u00a0\u2009\u202f"
+# 13+ digits (\d: any script's digits), each pair separated by at most three separator characters.
+_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[" + re.escape(_SEPARATORS) + r"]{0,3}\d){12,}")
+# Stripe secret-bearing keys: secret, restricted and webhook signing secrets, live or test.  The
+# body may continue across adjacent string literals ("sk_live_" "abc", 'sk_live_' + 'abc').
+_JOIN = r"""(?:["']\s*\+?\s*[rbuRBU]?["'])"""
+_SECRET = re.compile(r"((?:sk|rk)_(?:live|test)_|whsec_)((?:[A-Za-z0-9]|" + _JOIN + r")+)")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
 def mask_pan(text: str) -> str:
@@ -22,7 +34,9 @@ def mask_pan(text: str) -> str:
 
 
 def mask_secret(prefix: str, body: str) -> str:
-    tail = body[-4:] if len(body) > 8 else ""
+    """``sk_live_…9aBc``: the prefix and, for a long enough key, its last four characters."""
+    chars = "".join(_ALNUM.findall(body))
+    tail = chars[-4:] if len(chars) > 8 else ""
     return f"{prefix}…{tail}"
 
 

@@ -56,7 +56,12 @@ class Rule:
     check: Any = field(default=None, repr=False)  # the instantiated CheckKind
 
     def render_message(self, **fields: Any) -> str:
-        return self.message.format_map(_Missing(fields))
+        try:
+            return self.message.format_map(_Missing(fields))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            # a format spec that does not fit the value ({n:d} given text): substitute plainly
+            return re.sub(r"\{(\w+)[^{}]*\}",
+                          lambda m: str(fields.get(m.group(1), m.group(0))), self.message)
 
 
 class _Missing(dict):
@@ -169,9 +174,15 @@ def _parse_rule(item: Any, path: str) -> Rule:
                     item, "pci_dss")
     message = _string(item, "message", path)
     try:
-        list(string.Formatter().parse(message))
+        parts = list(string.Formatter().parse(message))
     except ValueError as exc:
         raise _fail(f"bad message template: {exc}", path, item, "message") from None
+    for _text, name, _spec, _conversion in parts:
+        # Only plain {field} names: attribute or index access ({x.__class__}) would let a rule file
+        # reach into the values a check passes, and positional fields are never filled.
+        if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise _fail(f"message field {{{name}}} must be a plain name like {{literal}}", path,
+                        item, "message")
     check = item["check"]
     if not isinstance(check, LineDict) or not isinstance(check.get("kind"), str):
         raise _fail("must be a mapping with a `kind`", path, item, "check")

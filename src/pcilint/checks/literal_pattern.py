@@ -39,6 +39,9 @@ class LiteralPattern(CheckKind):
                                doc="Do not report in test code (tests/, test_*.py, conftest.py)."),
         "file_kinds": Param("list[str]", default=["python", "settings"],
                             doc="Which files to search: python, settings, template."),
+        "show_literal": Param("bool", default=False,
+                              doc="Show the matched text in messages (masked for PANs and keys); "
+                                  "off, only its first characters are shown (for secrets)."),
         "integers": Param("bool", default=False, doc="Also search integer literals."),
         "prefilter": Param("list[str]", default=None,
                            doc="Regex fragments one of which must be in a file (default: none)."),
@@ -87,8 +90,11 @@ class LiteralPattern(CheckKind):
             yield m.start(), m.end(), value
 
     def _fields(self, value: str) -> dict[str, Any]:
-        fields: dict[str, Any] = {"literal": mask_text(value) if mask_text(value) != value
-                                  else value[:4] + "…"}
+        if self.p["show_literal"]:
+            shown = mask_text(value)  # a URL, say: still never a PAN or key in full
+        else:
+            shown = mask_text(value) if mask_text(value) != value else value[:4] + "…"
+        fields: dict[str, Any] = {"literal": shown}
         normalized = value.replace(" ", "").replace("-", "")
         if self.downgrade_severity and (normalized in self.downgrade_values or any(
                 p.fullmatch(normalized) for p in self.downgrade_patterns)):

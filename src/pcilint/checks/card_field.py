@@ -1,0 +1,614 @@
+"""Check kind ``card-field``: a declared field named as card data in an ORM model, form, serializer
+or schema - wherever a framework turns a class attribute into a stored column or a posted field.
+
+Each rule lists its frameworks as data (``frameworks:``), one mapping per framework:
+
+``name``
+    shown in the message (``Django model``, ``WTForms form``).
+``constructors`` / ``exclude``
+    qualified-name patterns of field constructors (``django.db.models.*Field``); a class-body
+    ``x = C(...)`` or ``x: T = C(...)`` with ``C`` matching (aliases resolved through the module's
+    imports) is a field, whatever the class's bases.  ``exclude`` removes relations
+    (``*ForeignKey``, ``*ManyToManyField``) and computed fields.
+``typed``
+    true: the constructor's own name must say card data (``CreditCardNumberField``, ``CVVField``);
+    the attribute's name is then irrelevant.
+``annotations``
+    patterns of annotation heads that declare a mapped field by themselves (SQLAlchemy ``Mapped``).
+``bases``
+    patterns of base classes whose subclasses' *annotated* attributes are fields (pydantic
+    ``BaseModel``, beanie ``Document``); inheritance through the project's own classes, in any
+    module, is resolved in the project phase.  ``class_keyword`` (e.g. ``table``) additionally
+    requires ``class X(Base, table=True)``.
+``column_argument``
+    true: a first positional string argument names the column (``Column("card_number", String)``).
+``name_keywords``
+    keyword arguments that give the stored/posted name (``db_column``, ``alias``, ``data_key``).
+``label``
+    true: a ``label=`` keyword (or, with ``label_positional``, a first positional string) that says
+    ``"Card number"``/``"CVC"`` marks an otherwise neutrally named field.
+``anywhere``
+    true: constructor calls outside class bodies with a card-named column argument are fields too
+    (``Table("payments", meta, Column("cvv", String))``, ``op.add_column(...)``), except inside the
+    functions named in the rule's ``skip_functions`` (Alembic ``downgrade``).
+``meta_fields`` / ``meta_bases``
+    true: in a class whose base matches ``meta_bases`` (``*ModelSerializer``, ``*ModelForm``), the
+    strings of ``class Meta: fields = [...]`` are fields (reported at each string).
+
+``request_body_only`` (for pydantic-style schemas): report a class's annotated fields only when the
+class is *used as a request body*: named in a route handler's parameter annotation (``@app.post``,
+``@router.put``... - FastAPI, Django Ninja), constructed from request data
+(``CardIn(**await request.json())``, ``CardIn.model_validate(request.get_json())``), nested as a field
+of such a class, or a project base class of one.  A model that merely mirrors a Stripe response
+(``last4``, ``brand``) is never reported, since those names are not card data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+import libcst as cst
+
+from pcilint.analysis.declarations import (
+    PatternSet, WEAK_NAMES, annotation_card_kind, annotation_refs, declared_card_data, describe,
+    has_safe_word, label_card_data,
+)
+from pcilint.analysis.imports import ImportTable, dotted_name
+from pcilint.analysis.literals import string_value
+from pcilint.analysis.names import PAN, SAD, Vocabulary, split_words, vocabulary
+from pcilint.analysis.requests import request_body_origin
+from pcilint.checks import register
+from pcilint.checks.base import CheckKind, FileContext, Param, ProjectReporter
+from pcilint.checks.request_read import is_route_handler
+from pcilint.errors import RuleError
+
+FRAMEWORK_KEYS = {"name", "constructors", "exclude", "typed", "annotations", "bases",
+                  "class_keyword", "column_argument", "name_keywords", "label", "label_positional",
+                  "anywhere", "meta_fields", "meta_bases"}
+VALIDATE_METHODS = {"parse_obj", "model_validate", "parse_raw", "model_validate_json", "validate",
+                    "construct", "model_construct", "from_orm", "load", "loads"}
+
+
+@dataclass
+class Framework:
+    name: str
+    constructors: PatternSet
+    exclude: PatternSet
+    typed: bool
+    annotations: PatternSet
+    bases: PatternSet
+    class_keyword: str | None
+    column_argument: bool
+    name_keywords: tuple[str, ...]
+    label: bool
+    label_positional: bool
+    anywhere: bool
+    meta_fields: bool
+    meta_bases: PatternSet
+
+
+@dataclass
+class FieldHit:
+    attribute: str  # the attribute (or column) name shown in the message
+    kind: str  # pan / sad
+    framework: str
+    node: cst.CSTNode
+    encrypted: bool = False
+
+
+@dataclass
+class ClassFacts:
+    """One class of a file, for the project phase (plain data: picklable)."""
+
+    name: str
+    bases: list[str]
+    keywords: dict[str, str]
+    fields: list[dict[str, Any]] = field(default_factory=list)  # annotated card-field candidates
+    refs: list[str] = field(default_factory=list)  # names used in its fields' annotations
+
+
+SANITIZER_WORDS = {"mask", "masked", "obfuscate", "obfuscated", "redact", "redacted", "truncate",
+                   "truncated", "last4", "hash", "hashed", "sha256", "hmac", "tokenize"}
+
+
+def _is_sanitized(value: cst.BaseExpression) -> bool:
+    """Whether an expression keeps at most the last four / first six digits, or masks/hashes."""
+    found = False
+
+    class Find(cst.CSTVisitor):
+        def visit_Slice(self, sl: cst.Slice) -> None:
+            nonlocal found
+            lower, upper = sl.lower, sl.upper
+            if upper is None and isinstance(lower, cst.UnaryOperation) \
+                    and isinstance(lower.operator, cst.Minus) and isinstance(lower.expression, cst.Integer) \
+                    and int(lower.expression.value) <= 4:
+                found = True
+            if lower is None and isinstance(upper, cst.Integer) and int(upper.value) <= 6:
+                found = True
+
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal found
+            name = dotted_name(call.func) or ""
+            if any(w in SANITIZER_WORDS for w in split_words(name)):
+                found = True
+
+    value.visit(Find())
+    return found
+
+
+def _module_of(path: str) -> str:
+    p = PurePosixPath(path)
+    parts = list(p.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(x for x in parts if x not in ("", ".", ".."))
+
+
+@register
+class CardField(CheckKind):
+    kind = "card-field"
+    PARAMS = {
+        "frameworks": Param("list[dict]", required=True, doc="Framework descriptions (see module doc)."),
+        "request_body_only": Param("bool", default=False,
+                                   doc="Report annotated (base-resolved) fields only for request bodies."),
+        "sad_severity": Param("str", default=None, doc="Severity for SAD fields."),
+        "encrypted_pan_severity": Param("str", default=None,
+                                        doc="Severity for PAN in an encrypted field type."),
+        "weak_names": Param("list[str]", default=list(WEAK_NAMES),
+                            doc="Names that count only in a card context (class name or sibling)."),
+        "skip_functions": Param("list[str]", default=["downgrade"],
+                                doc="Functions whose `anywhere` columns are not reported."),
+        "skip_in_tests": Param("bool", default=True, doc="Do not report in test code."),
+        "prefilter": Param("list[str]", default=None, doc="Regex fragments one of which must occur."),
+    }
+
+    def setup(self) -> None:
+        self.frameworks: list[Framework] = []
+        for spec in self.p["frameworks"]:
+            unknown = set(spec) - FRAMEWORK_KEYS
+            if unknown or "name" not in spec:
+                path, _, line = self.rule.source.rpartition(":")
+                raise RuleError(
+                    f"framework entries need `name` and take only {', '.join(sorted(FRAMEWORK_KEYS))}"
+                    + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""),
+                    path=path, line=self.rule.param_lines.get("frameworks", int(line or 0)),
+                    field=f"{self.rule.id}.check.frameworks")
+
+            def pats(key: str) -> PatternSet:
+                v = spec.get(key) or []
+                return PatternSet([v] if isinstance(v, str) else [str(x) for x in v])
+
+            self.frameworks.append(Framework(
+                name=str(spec["name"]), constructors=pats("constructors"), exclude=pats("exclude"),
+                typed=bool(spec.get("typed")), annotations=pats("annotations"), bases=pats("bases"),
+                class_keyword=spec.get("class_keyword"),
+                column_argument=bool(spec.get("column_argument")),
+                name_keywords=tuple(spec.get("name_keywords") or ()), label=bool(spec.get("label")),
+                label_positional=bool(spec.get("label_positional")),
+                anywhere=bool(spec.get("anywhere")), meta_fields=bool(spec.get("meta_fields")),
+                meta_bases=pats("meta_bases")))
+        self.base_frameworks = [f for f in self.frameworks if f.bases]
+        self.weak = tuple(self.p["weak_names"])
+
+    def prefilter_terms(self) -> list[str] | None:
+        return self.p["prefilter"]
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _constructor(self, call: cst.Call, imports: ImportTable) -> tuple[Framework, cst.Call, bool] | None:
+        """The framework whose field constructor ``call`` is (looking through one wrapper such as
+        ``encrypt(models.CharField())``), the constructor call, and whether it is encrypted."""
+        name = imports.qualify(call.func)
+        for fw in self.frameworks:
+            if fw.constructors and fw.constructors.match(name) and not fw.exclude.match(name):
+                return fw, call, "encrypt" in (name or "").lower()
+        if call.args and isinstance(call.args[0].value, cst.Call):
+            inner = self._constructor(call.args[0].value, imports)
+            if inner is not None:
+                fw, inner_call, enc = inner
+                return fw, inner_call, enc or "encrypt" in (name or "").lower()
+        return None
+
+    def _names_of(self, fw: Framework, attr: str | None, call: cst.Call | None) -> list[str]:
+        names = [attr] if attr else []
+        if call is None:
+            return names
+        positional = [a for a in call.args if a.keyword is None and a.star == ""]
+        if fw.column_argument and positional:
+            column = string_value(positional[0].value)
+            if column:
+                names.append(column)
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value in fw.name_keywords:
+                value = string_value(arg.value)
+                if value:
+                    names.append(value)
+        return names
+
+    def _classify(self, fw: Framework, names: list[str], call: cst.Call | None, imports: ImportTable,
+                  vocab: Vocabulary, class_name: str | None, siblings: list[str]) -> tuple[str, str] | None:
+        """(kind, shown name) for a field, or None."""
+        if fw.typed:
+            if call is None:
+                return None
+            ctor = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
+            kind = vocab.classify(re.sub(r"(Form)?Field$", "", ctor))
+            return (kind, names[0] if names else ctor) if kind else None
+        for n in names:
+            kind = declared_card_data(n, vocab, class_name, siblings, self.weak)
+            if kind:
+                return kind, n
+        if fw.label and call is not None and names and not any(has_safe_word(n, vocab) for n in names):
+            label = None
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == "label":
+                    label = string_value(arg.value)
+            if label is None and fw.label_positional and call.args and call.args[0].keyword is None:
+                label = string_value(call.args[0].value)
+            if label:
+                kind = label_card_data(label, vocab)
+                if kind:
+                    return kind, names[0]
+        return None
+
+    def _is_relation(self, value: cst.BaseExpression | None, imports: ImportTable) -> bool:
+        """A relation to another model (``ForeignKey``, ``relationship``): not a column of card data,
+        and no evidence that its class is about cards."""
+        if not isinstance(value, cst.Call):
+            return False
+        name = imports.qualify(value.func) or ""
+        if name.rsplit(".", 1)[-1] in ("relationship", "Relationship", "ForeignKey", "backref"):
+            return True
+        return any(fw.exclude.match(name) for fw in self.frameworks) \
+            or self._has_relation_argument(value)
+
+    @staticmethod
+    def _masked_attributes(node: cst.ClassDef) -> set[str]:
+        """Attributes the class's own methods overwrite with a sanitized value before saving
+        (``self.number = "XXXX-XXXX-XXXX-%s" % self.number[-4:]``, ``self.pan = mask(self.pan)``)."""
+        masked: set[str] = set()
+
+        class Find(cst.CSTVisitor):
+            def visit_ClassDef(self, inner: cst.ClassDef) -> bool:
+                return inner is node
+
+            def visit_Assign(self, assign: cst.Assign) -> None:
+                if not _is_sanitized(assign.value):
+                    return
+                for t in assign.targets:
+                    target = t.target
+                    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                            and target.value.value == "self":
+                        masked.add(target.attr.value)
+
+        node.visit(Find())
+        return masked
+
+    def _has_relation_argument(self, call: cst.Call) -> bool:
+        for arg in call.args:
+            if isinstance(arg.value, cst.Call):
+                head = (dotted_name(arg.value.func) or "").rsplit(".", 1)[-1]
+                if head in ("ForeignKey", "relationship", "Relationship"):
+                    return True
+        return False
+
+    def _fields(self, kind: str, hit_name: str, fw: Framework, encrypted: bool) -> dict[str, Any]:
+        fields: dict[str, Any] = {"name": hit_name, "data": describe(kind), "framework": fw.name}
+        if kind == SAD and self.p["sad_severity"]:
+            fields["severity"] = self.p["sad_severity"]
+        elif kind == PAN and encrypted and self.p["encrypted_pan_severity"]:
+            fields["severity"] = self.p["encrypted_pan_severity"]
+        return fields
+
+    # -- the per-file visitor --------------------------------------------------------------------
+    def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
+        if self.p["skip_in_tests"] and ctx.is_test:
+            return None
+        check = self
+        vocab = vocabulary(ctx.settings.sensitive_names)
+        imports = ctx.imports
+        facts: dict[str, Any] = {"module": _module_of(ctx.path), "classes": [], "route_refs": [],
+                                 "constructed": []}
+        ctx.shared.setdefault("card-field-facts", {})[self.rule.id] = facts
+
+        class Visitor(cst.BatchableCSTVisitor):
+            def __init__(self) -> None:
+                super().__init__()
+                self.functions: list[str] = []
+                self.class_depth = 0
+
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                self.functions.append(node.name.value)
+                if check.p["request_body_only"] and is_route_handler(node):
+                    params = node.params
+                    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                        if param.annotation is not None:
+                            facts["route_refs"] += annotation_refs(param.annotation.annotation,
+                                                                   imports)
+
+            def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+                self.functions.pop()
+
+            def visit_ClassDef(self, node: cst.ClassDef) -> None:
+                check._class(ctx, node, vocab, facts)
+
+            def leave_Module(self, original_node: cst.Module) -> None:
+                # What this file alone decides (the project phase adds cross-module cases; the
+                # engine drops the duplicates).
+                if check.base_frameworks:
+                    for _, fld, fw in check._resolve({ctx.path: facts}):
+                        ctx.report(check.rule, line=fld["line"], column=fld["column"],
+                                   end_line=fld["end_line"], end_column=fld["end_column"],
+                                   **check._fields(fld["kind"], fld["name"], fw, False))
+
+            def visit_Call(self, node: cst.Call) -> None:
+                if check.p["request_body_only"]:
+                    check._constructed_from_request(node, imports, facts)
+                if self.functions and self.functions[-1] in check.p["skip_functions"]:
+                    return
+                check._anywhere_call(ctx, node, vocab)
+
+        return Visitor()
+
+    def _constructed_from_request(self, node: cst.Call, imports: ImportTable,
+                                  facts: dict[str, Any]) -> None:
+        func = node.func
+        target: cst.BaseExpression | None = None
+        if isinstance(func, cst.Name) and func.value[:1].isupper():
+            target = func
+        elif isinstance(func, cst.Attribute) and func.attr.value in VALIDATE_METHODS:
+            target = func.value
+        if target is None or not node.args:
+            return
+        for arg in node.args:
+            if request_body_origin(arg.value, imports) is not None:
+                name = imports.qualify(target)
+                if name:
+                    facts["constructed"].append(name)
+                return
+
+    def _anywhere_call(self, ctx: FileContext, node: cst.Call, vocab: Vocabulary) -> None:
+        if not any(fw.anywhere for fw in self.frameworks):
+            return
+        if not node.args or node.args[0].keyword is not None:
+            return
+        column = string_value(node.args[0].value)
+        if not column:
+            return
+        hit = self._constructor(node, ctx.imports)
+        if hit is None or not hit[0].anywhere or not hit[0].column_argument:
+            return
+        fw, call, encrypted = hit
+        if call is not node or self._has_relation_argument(node):
+            return
+        kind = declared_card_data(column, vocab, None, (), self.weak)
+        if kind:
+            ctx.report(self.rule, node, **self._fields(kind, column, fw, encrypted))
+
+    def _class(self, ctx: FileContext, node: cst.ClassDef, vocab: Vocabulary,
+               facts: dict[str, Any]) -> None:
+        imports = ctx.imports
+        if not isinstance(node.body, cst.IndentedBlock):
+            return
+        class_name = node.name.value
+        statements: list[tuple[str, cst.BaseSmallStatement]] = []
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    target = None
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        target = small.targets[0].target
+                    elif isinstance(small, cst.AnnAssign):
+                        target = small.target
+                    if isinstance(target, cst.Name):
+                        statements.append((target.value, small))
+        siblings = [n for n, small in statements if not self._is_relation(small.value, imports)]
+        bases = [imports.qualify(a.value) or "?" for a in node.bases if a.keyword is None]
+        keywords = {a.keyword.value: (dotted_name(a.value) or "") for a in node.keywords
+                    if a.keyword is not None}
+        cls = ClassFacts(class_name, bases, keywords)
+        reported: set[str] = set()
+        masked = self._masked_attributes(node) if any(
+            isinstance(st, cst.FunctionDef) for st in node.body.body) else set()
+        for attr, small in statements:
+            if attr in masked:
+                continue
+            value = small.value
+            hit = None
+            if isinstance(value, cst.Call):
+                hit = self._constructor(value, imports)
+            if hit is not None:
+                fw, call, encrypted = hit
+                if self._has_relation_argument(call):
+                    continue
+                result = self._classify(fw, self._names_of(fw, attr, call), call, imports, vocab,
+                                        class_name, siblings)
+                if result:
+                    ctx.report(self.rule, small.target if isinstance(small, cst.AnnAssign)
+                               else small.targets[0].target,
+                               **self._fields(result[0], result[1], fw, encrypted))
+                    reported.add(attr)
+                continue
+            if not isinstance(small, cst.AnnAssign):
+                continue
+            ann = small.annotation.annotation
+            head_node = ann.value if isinstance(ann, cst.Subscript) else ann
+            head = imports.qualify(head_node)
+            mapped = next((fw for fw in self.frameworks if fw.annotations.match(head)), None)
+            ann_kind = annotation_card_kind(ann, imports)
+            if ann_kind == "other":
+                if self.base_frameworks and self.p["request_body_only"]:
+                    cls.refs += annotation_refs(ann, imports)
+                continue
+            names = [attr]
+            if isinstance(value, cst.Call):
+                for arg in value.args:
+                    if arg.keyword is not None and arg.keyword.value in ("alias", "validation_alias",
+                                                                         "serialization_alias"):
+                        alias = string_value(arg.value)
+                        if alias:
+                            names.append(alias)
+            kind_name = None
+            for n in names:
+                k = declared_card_data(n, vocab, class_name, siblings, self.weak)
+                if k:
+                    kind_name = (k, n)
+                    break
+            if kind_name is None and ann_kind == PAN:
+                kind_name = (PAN, attr)
+            if kind_name is None:
+                continue
+            if mapped is not None:
+                ctx.report(self.rule, small.target, **self._fields(kind_name[0], kind_name[1],
+                                                                   mapped, False))
+                reported.add(attr)
+            elif self.base_frameworks:
+                line, col, end_line, end_col = ctx.position(small.target)
+                cls.fields.append({"name": kind_name[1], "kind": kind_name[0], "line": line,
+                                   "column": col, "end_line": end_line, "end_column": end_col})
+        self._meta_fields(ctx, node, bases, vocab, class_name, {n for n, _ in statements})
+        if self.base_frameworks and bases:
+            facts["classes"].append(cls)
+
+    def _meta_fields(self, ctx: FileContext, node: cst.ClassDef, bases: list[str],
+                     vocab: Vocabulary, class_name: str, declared: set[str]) -> None:
+        fws = [fw for fw in self.frameworks if fw.meta_fields and any(fw.meta_bases.match(b)
+                                                                       for b in bases)]
+        if not fws or not isinstance(node.body, cst.IndentedBlock):
+            return
+        for stmt in node.body.body:
+            if not (isinstance(stmt, cst.ClassDef) and stmt.name.value == "Meta"
+                    and isinstance(stmt.body, cst.IndentedBlock)):
+                continue
+            for inner in stmt.body.body:
+                if not isinstance(inner, cst.SimpleStatementLine):
+                    continue
+                for small in inner.body:
+                    if not (isinstance(small, cst.Assign) and len(small.targets) == 1
+                            and isinstance(small.targets[0].target, cst.Name)
+                            and small.targets[0].target.value == "fields"
+                            and isinstance(small.value, (cst.List, cst.Tuple))):
+                        continue
+                    strings = [(el.value, string_value(el.value)) for el in small.value.elements]
+                    names = [s for _, s in strings if s]
+                    for el, s in strings:
+                        if not s or s in declared:  # declared explicitly: reported there
+                            continue
+                        kind = declared_card_data(s, vocab, class_name, names, self.weak)
+                        if kind:
+                            ctx.report(self.rule, el, **self._fields(kind, s, fws[0], False))
+
+    def project_facts(self, ctx: FileContext) -> Any:
+        facts = ctx.shared.get("card-field-facts", {}).get(self.rule.id)
+        if not facts or not self.base_frameworks:
+            return None
+        if not facts["classes"] and not facts["route_refs"] and not facts["constructed"]:
+            return None
+        return facts
+
+    # -- the project phase: inheritance across modules, request-body use --------------------------
+    def check_project(self, facts: dict[str, Any], report: ProjectReporter) -> None:
+        for path, fld, fw in self._resolve(facts):
+            report.report(self.rule, path, fld["line"], fld["column"], fld["end_line"],
+                          fld["end_column"], **self._fields(fld["kind"], fld["name"], fw, False))
+
+    def _resolve(self, facts: dict[str, Any]) -> list[tuple[str, dict[str, Any], Framework]]:
+        """The annotated card fields of every class that is (transitively) a framework class - and,
+        with ``request_body_only``, used as a request body - across the files in ``facts``."""
+        out: list[tuple[str, dict[str, Any], Framework]] = []
+        classes: dict[tuple[str, str], tuple[str, ClassFacts]] = {}  # (module, name) -> (path, cls)
+        by_name: dict[str, list[tuple[str, str]]] = {}
+        for path, f in facts.items():
+            for cls in f["classes"]:
+                key = (f["module"], cls.name)
+                classes[key] = (path, cls)
+                by_name.setdefault(cls.name, []).append(key)
+
+        def resolve(ref: str, module: str) -> tuple[str, str] | None:
+            if ref.startswith("."):
+                dots = len(ref) - len(ref.lstrip("."))
+                package = module.split(".")[:-dots] if dots else module.split(".")
+                ref = ".".join([*package, ref.lstrip(".")])
+            mod, _, name = ref.rpartition(".")
+            candidates = by_name.get(name, [])
+            if not mod:
+                return (module, name) if (module, name) in classes else (
+                    candidates[0] if len(candidates) == 1 else None)
+            for key in candidates:
+                m = key[0]
+                if m == mod or m.endswith("." + mod) or mod.endswith("." + m):
+                    return key
+            return None
+
+        memo: dict[tuple[str, str], Framework | None] = {}
+
+        def inherited(key: tuple[str, str], seen: frozenset = frozenset()) -> Framework | None:
+            """The framework whose base class ``key`` derives from, through project classes."""
+            if key in memo:
+                return memo[key]
+            if key in seen:
+                return None
+            _, cls = classes[key]
+            found = None
+            for base in cls.bases:
+                found = next((fw for fw in self.base_frameworks if fw.bases.match(base)), None)
+                if found is None:
+                    parent = resolve(base, key[0])
+                    if parent is not None and parent != key:
+                        found = inherited(parent, seen | {key})
+                if found is not None:
+                    break
+            memo[key] = found
+            return found
+
+        def concrete(key: tuple[str, str]) -> Framework | None:
+            """``inherited`` plus the class keyword the framework requires (``table=True``)."""
+            fw = inherited(key)
+            if fw is not None and fw.class_keyword and \
+                    classes[key][1].keywords.get(fw.class_keyword) != "True":
+                return None
+            return fw
+
+        # Roots: the classes that are stored (or, for request bodies, received); their project base
+        # classes contribute their fields to them, so those fields are reported too.
+        work: list[tuple[tuple[str, str], Framework]] = []
+        if self.p["request_body_only"]:
+            for path, f in facts.items():
+                for ref in [*f["route_refs"], *f["constructed"]]:
+                    key = resolve(ref, f["module"])
+                    fw = concrete(key) if key is not None else None
+                    if key is not None and fw is not None:
+                        work.append((key, fw))
+        else:
+            for key in classes:
+                fw = concrete(key)
+                if fw is not None:
+                    work.append((key, fw))
+        reportable: dict[tuple[str, str], Framework] = {}
+        while work:
+            key, fw = work.pop()
+            if key in reportable:
+                continue
+            reportable[key] = fw
+            _, cls = classes[key]
+            for base in cls.bases:
+                parent = resolve(base, key[0])
+                if parent is not None:
+                    work.append((parent, fw))
+            if self.p["request_body_only"]:
+                for ref in cls.refs:
+                    nested = resolve(ref, key[0])
+                    nested_fw = concrete(nested) if nested is not None else None
+                    if nested is not None and nested_fw is not None:
+                        work.append((nested, nested_fw))
+
+        for key in sorted(reportable):
+            path, cls = classes[key]
+            for fld in cls.fields:
+                out.append((path, fld, reportable[key]))
+        return out
+
+
+__all__ = ["CardField", "split_words"]

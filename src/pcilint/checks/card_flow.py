@@ -1,0 +1,220 @@
+"""Check kind ``card-data-sink``: card data (per the flow analysis) reaches a call the rule declares
+as a sink - a logger, a store, a cache, an HTTP client, ``raise``.
+
+Sinks are data, Semgrep-style, so a team can add its own logger, ORM or client in YAML::
+
+    check:
+      kind: card-data-sink
+      sinks:
+        - calls: ["logging.*", "mylib.audit.write"]   # qualified names (aliases resolved), globs
+        - methods: [info, warning, error]              # a method ...
+          receivers: ['^(self\\.)?_?log(ger)?$']       # ... on a receiver named like this (regex)
+          receiver_types: ["logging.getLogger"]        # ... or made by this call (globs)
+          args: all                                    # which arguments count: all, or a list of
+                                                       # positions, keyword names, "receiver"
+          display: "{raw}"                             # how the message names the sink
+
+Findings are reported at the line where the sink's statement starts (contract section 3), with the
+trace from the source - across functions and modules - to the sink.  All reporting happens in the
+project phase, because card data may come from a caller in another module.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pcilint.analysis.flow import FileFacts, FileFlow, SinkEvent, Value
+from pcilint.checks import register
+from pcilint.checks.base import CheckKind, FileContext, Param, ProjectReporter
+from pcilint.errors import RuleError
+from pcilint.findings import TraceStep
+
+SINK_KEYS = {"calls", "methods", "receivers", "receiver_types", "args", "exclude_args", "display",
+             "events", "unless_receivers", "unless_calls", "class_bases"}
+WHAT = {"pan": "card number", "sad": "sensitive authentication data"}
+
+
+@dataclass
+class _Sink:
+    calls: tuple[str, ...]
+    methods: frozenset[str]
+    receivers: tuple[re.Pattern[str], ...]
+    unless_receivers: tuple[re.Pattern[str], ...]
+    receiver_types: tuple[str, ...]
+    args: tuple[str, ...] | None  # None = every argument
+    exclude: frozenset[str]
+    display: str
+    events: frozenset[str]
+    unless_calls: tuple[str, ...] = ()
+    class_bases: tuple[str, ...] = ()
+
+    def matches(self, ev: SinkEvent) -> bool:
+        if ev.kind not in self.events:
+            return False
+        if self.unless_calls and any(fnmatch.fnmatchcase(ev.callee, g) for g in self.unless_calls):
+            return False
+        if self.calls and any(fnmatch.fnmatchcase(ev.callee, g) for g in self.calls):
+            return True
+        if self.class_bases and any(fnmatch.fnmatchcase(b, g) for b in ev.bases
+                                    for g in self.class_bases):
+            return True
+        if not self.methods or ev.method not in self.methods:
+            return False
+        recv = ev.receiver or ""
+        if any(p.search(recv) for p in self.unless_receivers):
+            return False
+        if self.receivers and any(p.search(recv) for p in self.receivers):
+            return True
+        if self.receiver_types and ev.receiver_kind and any(
+                fnmatch.fnmatchcase(ev.receiver_kind, g) for g in self.receiver_types):
+            return True
+        return not self.receivers and not self.receiver_types
+
+    def selected(self, ev: SinkEvent) -> list[Value]:
+        out = []
+        for a in ev.args:
+            slot = a.slot
+            name = slot[3:] if slot.startswith("kw:") else slot
+            if name in self.exclude:
+                continue
+            if self.args is None:
+                if slot == "receiver":
+                    continue
+            elif name not in self.args and slot not in self.args:
+                continue
+            if a.value.tainted():
+                out.append(a.value)
+        return out
+
+
+@dataclass
+class SinkHit:
+    fn: str
+    line: int
+    column: int
+    sink: str
+    parts: tuple[tuple[frozenset, str | None], ...]  # per tainted argument: (labels, display name)
+
+
+@register
+class CardDataSink(CheckKind):
+    """Card data reaching a declared sink call (logs, stores, caches, outgoing requests, raise)."""
+
+    kind = "card-data-sink"
+    USES_ANALYSIS = True
+    PARAMS = {
+        "sinks": Param("list[dict]", required=True,
+                       doc="Sink specs: calls, methods + receivers/receiver_types, args, display."),
+        "skip_in_tests": Param("bool", default=True,
+                               doc="Ignore test code (tests/, test_*.py, conftest.py) as source and sink."),
+    }
+
+    def setup(self) -> None:
+        self.sinks: list[_Sink] = []
+        for i, spec in enumerate(self.p["sinks"]):
+            unknown = set(spec) - SINK_KEYS
+            if unknown:
+                raise self._error(f"sink {i + 1}: unknown key(s) {', '.join(sorted(unknown))} "
+                                  f"(allowed: {', '.join(sorted(SINK_KEYS))})")
+            if not spec.get("calls") and not spec.get("methods") and not spec.get("class_bases"):
+                raise self._error(f"sink {i + 1}: needs `calls`, `methods` or `class_bases`")
+            try:
+                receivers = tuple(re.compile(r) for r in _strs(spec.get("receivers")))
+                unless = tuple(re.compile(r) for r in _strs(spec.get("unless_receivers")))
+            except re.error as exc:
+                raise self._error(f"sink {i + 1}: invalid receiver regex: {exc}") from None
+            args = spec.get("args", "all")
+            self.sinks.append(_Sink(
+                calls=tuple(_strs(spec.get("calls"))),
+                methods=frozenset(_strs(spec.get("methods"))),
+                receivers=receivers,
+                unless_receivers=unless,
+                receiver_types=tuple(_strs(spec.get("receiver_types"))),
+                args=None if args == "all" else tuple(str(a) for a in (
+                    args if isinstance(args, list) else [args])),
+                exclude=frozenset(str(a) for a in _strs(spec.get("exclude_args"))),
+                display=str(spec.get("display", "{raw}")),
+                events=frozenset(_strs(spec.get("events")) or ["call"]),
+                unless_calls=tuple(_strs(spec.get("unless_calls"))),
+                class_bases=tuple(_strs(spec.get("class_bases"))),
+            ))
+
+    def _error(self, msg: str) -> RuleError:
+        path, _, line = self.rule.source.rpartition(":")
+        return RuleError(msg, path=path, line=self.rule.param_lines.get("sinks", int(line or 0)),
+                         field=f"{self.rule.id}.check.sinks")
+
+    # -- per file -----------------------------------------------------------------------------------
+    def project_facts(self, ctx: FileContext) -> Any:
+        if ctx.file_kind != "python" or ctx.module is None:
+            return None
+        if self.p["skip_in_tests"] and ctx.is_test:
+            return None
+        flow: FileFlow = ctx.analysis()
+        matched: list[tuple[SinkEvent, _Sink, list[Value]]] = []
+        for ev in flow.events:
+            for sink in self.sinks:
+                if sink.matches(ev):
+                    vals = sink.selected(ev)
+                    if vals:
+                        matched.append((ev, sink, vals))
+                    break
+        hits = []
+        for ev, sink, vals in sorted(matched, key=lambda m: m[0].seq):
+            line, col = flow.line_of(ev.fn, ev.anchor, ev.seq)
+            parts = tuple((v.all_labels(), v.hint) for v in vals)
+            hits.append(SinkHit(ev.fn, line, col, sink.display.format(
+                raw=ev.raw, method=ev.method or "", callee=ev.callee,
+                receiver=ev.receiver or ""), parts))
+        return {"flow": flow.finish(), "hits": hits}
+
+    # -- project phase ---------------------------------------------------------------------------------
+    def check_project(self, facts: dict[str, Any], report: ProjectReporter) -> None:
+        from pcilint.analysis.project import project_for
+
+        files: dict[str, FileFacts] = {p: f["flow"] for p, f in facts.items()}
+        if not any(f["hits"] for f in facts.values()):
+            return
+        project = project_for(files)
+        for path, f in facts.items():
+            flow = files[path]
+            for hit in f["hits"]:
+                fn = flow.functions.get(hit.fn)
+                if fn is None:
+                    continue
+                found: dict = {}
+                hint = None
+                for labels, part_hint in hit.parts:
+                    part = project.concrete(path, fn, labels)
+                    if part and hint is None:
+                        hint = part_hint
+                    for k, v in part.items():
+                        found.setdefault(k, v)
+                if not found:
+                    continue
+                (src_path, idx), trace = min(
+                    found.items(), key=lambda kv: (kv[0][0] != path, len(kv[1]), kv[0][1]))
+                src = files[src_path].sources[idx]
+                origin = src.origin
+                if src_path != path:
+                    origin = origin.replace(" at line ", f" at {src_path}:")
+                    if src_path not in origin:
+                        origin += f" in {src_path}"
+                steps = [TraceStep(p, ln, note) for p, ln, note in trace]
+                steps.append(TraceStep(path, hit.line, f"reaches {hit.sink}"))
+                line_of = getattr(report, "_line_of", None)
+                end = len(line_of(path, hit.line)) + 1 if line_of else hit.column
+                report.report(self.rule, path, hit.line, hit.column, hit.line, end, trace=steps,
+                              what=WHAT.get(src.category, "card data"), name=hint or src.name,
+                              origin=origin, sink=hit.sink)
+
+
+def _strs(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, int)):
+        return [str(value)]
+    return [str(v) for v in value]

@@ -1,0 +1,125 @@
+"""Check kind ``request-read``: card data read from an HTTP request on the server.
+
+Reports, at the line of the subscript or call, every read that
+:func:`pcilint.analysis.requests.card_request_read` recognises (``request.form["card_number"]``,
+``request.POST.get("cvv")``, ``data["cvc"]`` after ``data = request.get_json()``, ...), and route-handler
+parameters named as card data (FastAPI/Django Ninja ``card_number: str = Form(...)``, a Flask URL
+variable ``<card_number>``), at the parameter.  Aliases are tracked per function, in statement order.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from pcilint.analysis.declarations import annotation_card_kind, declared_card_data, describe
+from pcilint.analysis.imports import dotted_name
+from pcilint.analysis.names import vocabulary
+from pcilint.analysis.requests import RequestAliases, card_request_read
+from pcilint.checks import register
+from pcilint.checks.base import CheckKind, FileContext, Param
+
+ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "api_route", "route", "websocket",
+                    "api_view", "view_config", "add_route"}
+PARAM_MARKERS = {"Form", "Body", "Query", "Path", "Header", "Cookie", "File"}
+
+
+def is_route_handler(node: cst.FunctionDef) -> bool:
+    """Decorated like a web route: ``@app.post(...)``, ``@router.get(...)``, ``@bp.route(...)``."""
+    for dec in node.decorators:
+        expr = dec.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        name = dotted_name(expr) or ""
+        if name.rsplit(".", 1)[-1] in ROUTE_DECORATORS and "." in name:
+            return True
+    return False
+
+
+@register
+class RequestRead(CheckKind):
+    kind = "request-read"
+    PARAMS = {
+        "route_parameters": Param("bool", default=True,
+                                  doc="Also report route-handler parameters named as card data."),
+        "sad_severity": Param("str", default=None, doc="Severity for SAD (CVV, track data)."),
+        "skip_in_tests": Param("bool", default=True, doc="Do not report in test code."),
+    }
+
+    def prefilter_terms(self) -> list[str] | None:
+        return [r"\breq", r"\bForm\(", r"\bBody\(", r"\bQuery\("]
+
+    def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
+        if self.p["skip_in_tests"] and ctx.is_test:
+            return None
+        check = self
+        vocab = vocabulary(ctx.settings.sensitive_names)
+        imports = ctx.imports
+
+        def report(node: cst.CSTNode, name: str, kind: str, origin: str) -> None:
+            fields = {"name": name, "data": describe(kind), "origin": origin}
+            if kind == "sad" and check.p["sad_severity"]:
+                fields["severity"] = check.p["sad_severity"]
+            ctx.report(check.rule, node, **fields)
+
+        class Visitor(cst.BatchableCSTVisitor):
+            def __init__(self) -> None:
+                super().__init__()
+                self.stack = [RequestAliases()]
+
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                aliases = RequestAliases()
+                params = node.params
+                for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                    aliases.add_parameter(param, imports)
+                    if check.p["route_parameters"]:
+                        self._route_param(node, param)
+                self.stack.append(aliases)
+
+            def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+                self.stack.pop()
+
+            def _route_param(self, func: cst.FunctionDef, param: cst.Param) -> None:
+                name = param.name.value
+                if name in ("self", "cls"):
+                    return
+                marker = None
+                if isinstance(param.default, cst.Call):
+                    head = (imports.qualify(param.default.func) or "").rsplit(".", 1)[-1]
+                    if head in ("Depends", "Security"):
+                        return
+                    if head in PARAM_MARKERS:
+                        marker = head
+                if marker is None and not is_route_handler(func):
+                    return
+                if param.annotation is not None and \
+                        annotation_card_kind(param.annotation.annotation, imports) == "other":
+                    return
+                kind = declared_card_data(name, vocab, func.name.value)
+                if kind is None:
+                    return
+                origin = f"{marker}() parameter" if marker else "route parameter"
+                report(param.name, name, kind, origin)
+
+            def visit_Assign(self, node: cst.Assign) -> None:
+                for t in node.targets:
+                    self.stack[-1].assign(t.target, node.value, imports, vocab)
+
+            def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+                if node.value is not None:
+                    self.stack[-1].assign(node.target, node.value, imports, vocab)
+
+            def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+                self.stack[-1].assign(node.target, node.value, imports, vocab)
+
+            def _read(self, node: cst.BaseExpression) -> None:
+                read = card_request_read(node, vocab, imports, self.stack[-1])
+                if read is not None:
+                    report(node, read.key, read.kind, read.origin)
+
+            def visit_Subscript(self, node: cst.Subscript) -> None:
+                self._read(node)
+
+            def visit_Call(self, node: cst.Call) -> None:
+                self._read(node)
+
+        return Visitor()
