@@ -153,7 +153,7 @@ def test_a_reporter_that_prints_every_field_still_leaks_nothing(leaky_tree, monk
 
 def test_an_internal_error_with_debug_does_not_leak(leaky_tree, monkeypatch):
     """Even a crash outside any file's analysis: the traceback and message are masked."""
-    def explode(self, paths, cwd=None):
+    def explode(self, paths, cwd=None, **kwargs):
         raise RuntimeError(f"boom near {PANS[0]} and {KEYS[0]}")
 
     monkeypatch.setattr(engine.Scanner, "scan", explode)
