@@ -142,10 +142,11 @@ def identifier_terms(names: Iterable[str]) -> list[str]:
     """Fragments matching identifier-like ``names`` as words, in any of the ways code writes them.
 
     ``card number`` or ``card_number`` matches ``card_number``, ``cardNumber``, ``CardNumber``,
-    ``card-number`` and ``CARD_NUMBER``, but not ``discard_number``: a lowercase first letter must not
-    follow another letter (an uppercase one may: ``creditCard``).  Separators between words are
-    optional, so ``cardnumber`` matches too; the end is not anchored (``card_numbers``).  Each
-    fragment starts with its first word as a literal, which keeps the prefilter fast.
+    ``card-number``, ``CARD_NUMBER``, ``card["number"]`` and ``card.number``, but not
+    ``discard_number``: a lowercase first letter must not follow another letter (an uppercase one
+    may: ``creditCard``).  Up to three non-alphanumeric characters may stand between words (none:
+    ``cardnumber``); the end is not anchored (``card_numbers``).  Each fragment starts with its
+    first word as a literal, which keeps the prefilter fast.
     """
     out = []
     for name in names:
@@ -153,13 +154,31 @@ def identifier_terms(names: Iterable[str]) -> list[str]:
         if not words:
             continue
         first = words[0].lower()
-        rest = "".join(r"[_\-\s]?" + re.escape(w.lower()) for w in words[1:])
+        rest = "".join(r"[^A-Za-z0-9]{0,3}" + re.escape(w.lower()) for w in words[1:])
         fragment = f"(?i:{re.escape(first)})"
         if first[0].isalpha():
             # reject "<letter><lowercase first letter>...": checked once the word is matched
             fragment += f"(?<![A-Za-z][a-z]{'.' * (len(first) - 1)})"
         out.append(fragment + (f"(?i:{rest})" if rest else ""))
     return out
+
+
+# The source text of any 13+ digit literal, the digits written with single spaces, dashes or
+# underscores between them, or split over implicitly concatenated strings ("4539 1488" "0343 6467",
+# also across lines): what every card-number literal looks like in a file (escapes like \x34 aside).
+PAN_IN_SOURCE = r"[0-9](?:(?:[ _-]|[ -]?[\"']\s*[rRbBuUfF]{0,2}[\"'][ -]?)?[0-9]){12}"
+
+
+def card_data_terms() -> list[str]:
+    """Terms of a file that can hold card data by itself: a name with a PAN/SAD term or a card
+    container of the shipped vocabulary (``card_number``, ``cvc``, ``card``...), or a card-number
+    literal.  Check kinds whose sources are card-data names use these; the engine adds the
+    configuration's ``sensitive_names``."""
+    from pcilint.analysis.names import vocabulary
+
+    vocab = vocabulary()
+    names = sorted({" ".join(term) for term in vocab.pan + vocab.sad + vocab.containers})
+    return identifier_terms(names) + [PAN_IN_SOURCE]
 
 
 @dataclass
@@ -301,6 +320,20 @@ class DependencyGraph:
                 self.backward[t].add(path)
         self.index = index
 
+    def importers(self, path: str) -> set[str]:
+        """Files importing ``path``, also through packages that re-export it (an ``__init__.py``
+        importing it counts, and so do the files importing that package)."""
+        out: set[str] = set()
+        todo = [path]
+        while todo:
+            for other in self.backward.get(todo.pop(), ()):
+                if other not in out:
+                    out.add(other)
+                    if other.endswith("__init__.py"):
+                        todo.append(other)
+        out.discard(path)
+        return out
+
     def needed(self, deps: Mapping[str, FileDeps], declared: bool) -> set[str]:
         """Python files not analysed yet whose facts the project phase needs.
 
@@ -316,7 +349,7 @@ class DependencyGraph:
                 for name in d.needs:
                     wanted.update(self.index.resolve(name, path))
                 if d.needs_importers:
-                    wanted.update(self.backward.get(path, ()))
+                    wanted.update(self.importers(path))
         else:
             seen = set(analysed)
             todo = list(analysed)

@@ -16,12 +16,9 @@ from pcilint.analysis.literals import literal_text, string_value
 from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param
 from pcilint.masking import mask_text
+from pcilint.prefilter import PAN_IN_SOURCE
 
 VALIDATORS = {"none", "pan"}
-# The source text of any 13+ digit literal, the digits written with single spaces, dashes or
-# underscores between them, or split over implicitly concatenated strings ("4539 1488" "0343 6467",
-# also across lines): the prefilter term of a `pan` rule without its own (escapes like \x34 aside).
-PAN_IN_SOURCE = r"[0-9](?:(?:[ _-]|[ -]?[\"']\s*[rRbBuUfF]{0,2}[\"'][ -]?)?[0-9]){12}"
 
 
 @register
