@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 import traceback
@@ -84,6 +83,9 @@ def main() -> None:
               show_default=True, help="Skip files larger than this many bytes.")
 @click.option("--file-timeout", type=float, default=60.0, show_default=True,
               help="Seconds one file may take before its analysis is stopped (0 = no limit).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Result cache directory (default: .pcilint_cache in the current directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="Report only findings not recorded in this baseline file.")
@@ -95,12 +97,15 @@ def check(paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
           jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
           show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
-          file_timeout: float, debug: bool, **narrowing: Any) -> None:
+          file_timeout: float, no_cache: bool, cache_dir: Path | None, debug: bool,
+          **narrowing: Any) -> None:
     """Scan PATHS (default: the current directory) for card-data leaks."""
     try:
         code = _check(list(paths) or [Path(".")], formats, outputs, select, ignore, fail_on,
                       exit_zero, jobs, rule_paths, config, quiet, show_trace, statistics,
-                      warn_unused_ignores, max_file_size, file_timeout, **narrowing)
+                      warn_unused_ignores, max_file_size, file_timeout,
+                      cache_dir=None if no_cache else (cache_dir or Path(".pcilint_cache")),
+                      **narrowing)
     except (PcilintError, Exception) as exc:  # noqa: BLE001 - never crash with a raw traceback
         _fail(exc, debug)
     else:
@@ -112,7 +117,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
            jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
            show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
            file_timeout: float, baseline: Path | None = None, update_baseline: bool = False,
-           diff_rev: str | None = None) -> int:
+           diff_rev: str | None = None, cache_dir: Path | None = None) -> int:
     from pcilint.engine import Options, Scanner
     from pcilint.progress import progress_for
     from pcilint.reporters import FORMATS, ReportContext, get_renderer
@@ -135,7 +140,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
-                      extra_rules=list(rule_paths))
+                      extra_rules=list(rule_paths), cache_dir=cache_dir)
     scanner = Scanner(settings, options)
     scope = Scope(baseline=baseline, update_baseline=update_baseline, diff_rev=diff_rev)
     progress = progress_for(enabled=not quiet)
@@ -218,6 +223,8 @@ def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
 @main.command("kinds")
 def list_kinds() -> None:
     """Document the check kinds YAML rules can use, with their parameters."""
+    import inspect
+
     from pcilint.checks import KINDS, _load_all
 
     _load_all()

@@ -21,6 +21,7 @@ DEFAULT_EXCLUDES = {
 PYTHON_SUFFIXES = {".py"}
 TEMPLATE_SUFFIXES = {".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml"}
 SETTINGS_SUFFIXES = {".cfg", ".ini", ".toml", ".yaml", ".yml", ".json", ".env"}
+_SCANNED_SUFFIXES = PYTHON_SUFFIXES | TEMPLATE_SUFFIXES | SETTINGS_SUFFIXES
 
 
 def file_kind(path: Path) -> str | None:
@@ -45,12 +46,16 @@ class SourceFile:
 
 
 def display_path(path: Path, cwd: Path) -> str:
-    absolute = path if path.is_absolute() else cwd / path
-    absolute = Path(os.path.normpath(absolute))
-    try:
-        shown = absolute.relative_to(cwd).as_posix()
-    except ValueError:
-        shown = absolute.as_posix()
+    # String operations: this runs for every file found, and pathlib is slow at that scale.
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    base = str(cwd)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if absolute == base:
+        shown = "."
+    elif absolute.startswith(prefix):
+        shown = absolute[len(prefix):].replace(os.sep, "/")
+    else:
+        shown = Path(absolute).as_posix()
     return printable(shown)
 
 
@@ -161,12 +166,15 @@ def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, p
         problems.append((display_path(top, cwd), f"cannot list directory: {exc.strerror or exc}"))
         return
     for entry in entries:
-        p = Path(entry.path)
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
             is_file = entry.is_file(follow_symlinks=True) and not is_dir
         except OSError:  # ELOOP from a symlink cycle, or a name that cannot be stat'ed
             is_dir = is_file = False
+        if is_file and os.path.splitext(entry.name)[1].lower() not in _SCANNED_SUFFIXES \
+                and not entry.name.startswith(".env"):
+            continue  # not a kind pcilint scans: skip before building a Path
+        p = Path(entry.path)
         if is_dir:
             if entry.name in DEFAULT_EXCLUDES or entry.name.endswith(".egg-info"):
                 continue

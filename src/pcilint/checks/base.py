@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
-import libcst as cst
-
 from pcilint.errors import RuleError
 from pcilint.findings import Finding, TraceStep
 
 if TYPE_CHECKING:
+    # libcst is imported only when a file is parsed: a scan served from the cache or the prefilter
+    # never pays its import (~0.3-0.5 s).
+    import libcst as cst
+
     from pcilint.config import Settings
     from pcilint.ruleset import Rule
 
@@ -101,6 +103,11 @@ class CheckKind:
     FILE_KINDS: ClassVar[tuple[str, ...]] = ("python",)
     #: Whether the check needs ``ctx.analysis()`` (the card-data flow analysis) for Python files.
     USES_ANALYSIS: ClassVar[bool] = False
+    #: For checks with a project phase: True promises that the check (or the analysis it uses) calls
+    #: ``ctx.need_module()`` / ``ctx.need_importers()`` for every other file its project phase needs
+    #: facts from.  False (the safe default) makes the engine analyse every file import-connected to
+    #: an analysed one.  See :mod:`pcilint.prefilter`.
+    DECLARES_DEPENDENCIES: ClassVar[bool] = False
 
     def __init__(self, rule: "Rule") -> None:
         self.rule = rule
@@ -132,7 +139,10 @@ class CheckKind:
         """Regex fragments at least one of which must occur in a file for this check to matter.
 
         ``None`` means the check must see every file of its kinds.  The engine ORs the terms of all
-        active checks into one textual prefilter (see :mod:`pcilint.prefilter`).
+        active checks into one textual prefilter (see :mod:`pcilint.prefilter`): a file in which no
+        term matches is not parsed, so every file where this check can report MUST match one term.
+        The rule examples are analysed through the prefilter too: a term list that misses a ``bad``
+        example fails that example's test.
         """
         return None
 
@@ -178,6 +188,8 @@ class FileContext:
         self._positions: Any = None
         self._imports: Any = None
         self._analysis: Any = None
+        self.needed_modules: list[str] = []  # see need_module()
+        self.needs_importers = False  # see need_importers()
 
     @property
     def lines(self) -> list[str]:
@@ -206,6 +218,20 @@ class FileContext:
 
             self._analysis = analyze_module(self)
         return self._analysis
+
+    def need_module(self, name: str) -> None:
+        """Cross-module flow: the project phase needs facts from the module defining ``name``.
+
+        ``name`` is dotted as this file imports it (``app.audit``, ``.audit.audit_event``, a
+        ``module.function``); the engine then analyses that file even if the prefilter skipped it.
+        Call it e.g. for a callee in another module that receives card data from this file.
+        """
+        self.needed_modules.append(name)
+
+    def need_importers(self) -> None:
+        """Cross-module flow: files importing this one need analysing too (e.g. a function here
+        returns card data to callers elsewhere)."""
+        self.needs_importers = True
 
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column), 1-based; positions are computed only on demand."""

@@ -20,6 +20,7 @@ from pcilint.analysis.declarations import (
 from pcilint.analysis.names import PAN, SAD, vocabulary
 from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param
+from pcilint.prefilter import card_data_terms
 
 
 @register
@@ -38,7 +39,8 @@ class CachedCardFunction(CheckKind):
         self.decorators = PatternSet(self.p["decorators"])
 
     def prefilter_terms(self) -> list[str] | None:
-        return [r"@"]
+        # every finding needs a name the card-data vocabulary classifies (pcilint.prefilter)
+        return card_data_terms()
 
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
         if self.p["skip_in_tests"] and ctx.is_test:

@@ -65,6 +65,7 @@ from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param, ProjectReporter
 from pcilint.checks.request_read import is_route_handler
 from pcilint.errors import RuleError
+from pcilint.prefilter import card_data_terms, compile_terms, identifier_terms
 
 FRAMEWORK_KEYS = {"name", "constructors", "exclude", "typed", "annotations", "bases",
                   "class_keyword", "column_argument", "name_keywords", "label", "label_positional",
@@ -114,6 +115,13 @@ class ClassFacts:
 
 SANITIZER_WORDS = {"mask", "masked", "obfuscate", "obfuscated", "redact", "redacted", "truncate",
                    "truncated", "last4", "hash", "hashed", "sha256", "hmac", "tokenize"}
+
+
+# What the text of an expression _is_sanitized() accepts must show: a sanitizer word as a name part
+# or a short slice.  A file without either (most files) skips the per-class search for masked
+# attributes, a full libcst visit of every class with methods (over half a cold scan's time).
+_SANITIZED_HINT = compile_terms(identifier_terms(sorted(SANITIZER_WORDS)) + [
+    r"-\s*\(?\s*[0-9]+\s*\)?\s*:", r"\[\s*:\s*\(?\s*[0-9]"])
 
 
 def _is_sanitized(value: cst.BaseExpression) -> bool:
@@ -213,6 +221,9 @@ def _module_of(path: str) -> str:
 @register
 class CardField(CheckKind):
     kind = "card-field"
+    # The prefilter (pcilint.prefilter): files with card-data names pass; the base classes' modules
+    # and the files importing a class are declared in project_facts().
+    DECLARES_DEPENDENCIES = True
     PARAMS = {
         "frameworks": Param("list[dict]", required=True, doc="Framework descriptions (see module doc)."),
         "request_body_only": Param("bool", default=False,
@@ -258,7 +269,9 @@ class CardField(CheckKind):
         self.weak = tuple(self.p["weak_names"])
 
     def prefilter_terms(self) -> list[str] | None:
-        return self.p["prefilter"]
+        if self.p["prefilter"] is not None:
+            return self.p["prefilter"]
+        return card_data_terms()
 
     # -- helpers ---------------------------------------------------------------------------------
     def _framework_of(self, name: str | None) -> Framework | None:
@@ -536,7 +549,8 @@ class CardField(CheckKind):
                     if a.keyword is not None}
         cls = ClassFacts(class_name, bases, keywords)
         reported: set[str] = set()
-        has_methods = any(isinstance(st, cst.FunctionDef) for st in node.body.body)
+        has_methods = _SANITIZED_HINT.search(ctx.text) is not None and any(
+            isinstance(st, cst.FunctionDef) for st in node.body.body)
         masked_cache: list[set[str]] = []
 
         def masked(attr: str) -> bool:
@@ -721,6 +735,23 @@ class CardField(CheckKind):
                 and not facts["candidates"] and not facts["field_classes"] \
                 and not facts["reexports"]:
             return None
+        if facts["classes"]:
+            # inheritance and request-body use across modules: the bases' modules, and the files
+            # that import these classes (route handlers, subclasses)
+            for cls in facts["classes"]:
+                for base in cls.bases:
+                    if base != "?":
+                        ctx.need_module(base)
+            ctx.need_importers()
+        # a card-named field built by a project constructor: the module defining (or re-exporting)
+        # that constructor, and its own bases (field subclasses), must be analysed too
+        for cand in facts["candidates"]:
+            if cand.get("ctor"):
+                ctx.need_module(cand["ctor"])
+        for bases in facts["field_classes"].values():
+            for base in bases:
+                if base != "?":
+                    ctx.need_module(base)
         return facts
 
     # -- the project phase: inheritance across modules, request-body use --------------------------

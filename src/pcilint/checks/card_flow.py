@@ -34,6 +34,7 @@ from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param, ProjectReporter
 from pcilint.errors import RuleError
 from pcilint.findings import TraceStep
+from pcilint.prefilter import card_data_terms
 
 SINK_KEYS = {"calls", "methods", "receivers", "receiver_types", "args", "exclude_args", "display",
              "events", "unless_receivers", "unless_calls", "class_bases", "project_classes"}
@@ -115,6 +116,9 @@ class CardDataSink(CheckKind):
 
     kind = "card-data-sink"
     USES_ANALYSIS = True
+    # The prefilter (pcilint.prefilter): files that can hold card data pass by their words; the
+    # other files the project phase needs are declared in project_facts().
+    DECLARES_DEPENDENCIES = True
     PARAMS = {
         "sinks": Param("list[dict]", required=True,
                        doc="Sink specs: calls, methods + receivers/receiver_types, args, display."),
@@ -158,6 +162,11 @@ class CardDataSink(CheckKind):
         return RuleError(msg, path=path, line=self.rule.param_lines.get("sinks", int(line or 0)),
                          field=f"{self.rule.id}.check.sinks")
 
+    def prefilter_terms(self) -> list[str]:
+        # card-data names and PAN literals; plus the "number" slot of a dict or keywords passed as
+        # source=/payment_method_data= (a slot source in a file without card words)
+        return card_data_terms() + ['"number"', "'number'", r"number\s*="]
+
     # -- per file -----------------------------------------------------------------------------------
     def project_facts(self, ctx: FileContext) -> Any:
         if ctx.file_kind != "python" or ctx.module is None:
@@ -183,7 +192,9 @@ class CardDataSink(CheckKind):
                 # the class whose constructor (`Card(...)`) or class method (`Card.create`) is called
                 ev.callee if ev.method is None or ev.callee.count(".") == 0
                 else ev.callee.rsplit(".", 1)[0], sink.project_classes))
-        return {"flow": flow.finish(), "hits": hits}
+        facts = flow.finish()
+        _declare_dependencies(ctx, facts)
+        return {"flow": facts, "hits": hits}
 
     # -- project phase ---------------------------------------------------------------------------------
     def check_project(self, facts: dict[str, Any], report: ProjectReporter) -> None:
@@ -248,3 +259,21 @@ def _strs(value: Any) -> list[str]:
     if isinstance(value, (str, int)):
         return [str(value)]
     return [str(v) for v in value]
+
+
+def _declare_dependencies(ctx: FileContext, facts: FileFacts) -> None:
+    """Tell the engine which other files the project phase needs (see pcilint.prefilter): callees
+    in other modules that receive a labelled value (card data, or a parameter that may carry it),
+    the files importing this one when a function here returns card data or a call's result, and
+    the modules of base classes (their methods' ``self.x()`` calls may reach an override here)."""
+    for bases in facts.classes.values():
+        for base in bases:
+            ctx.need_module(ctx.imports.resolve(base))
+    for fn in facts.functions.values():
+        if any(label[0] in ("s", "r") for label in fn.returns):
+            ctx.need_importers()
+        for call in fn.calls.values():
+            if any(labels for _, labels in call.args):
+                ctx.need_module(call.callee)
+                if call.callee.startswith(("self.", "cls.")):
+                    ctx.need_importers()  # an override in a subclass elsewhere may receive it

@@ -16,6 +16,7 @@ from pcilint.analysis.literals import literal_text, string_value
 from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param
 from pcilint.masking import mask_text
+from pcilint.prefilter import PAN_IN_SOURCE
 
 VALIDATORS = {"none", "pan"}
 
@@ -72,6 +73,8 @@ class LiteralPattern(CheckKind):
                             field=f"{self.rule.id}.check.downgrade") from None
 
     def prefilter_terms(self) -> list[str] | None:
+        if self.p["prefilter"] is None and self.p["validator"] == "pan":
+            return [PAN_IN_SOURCE]
         return self.p["prefilter"]
 
     def _matches(self, text: str) -> Iterator[tuple[int, int, str]]:

@@ -19,6 +19,7 @@ from pcilint.analysis.names import vocabulary
 from pcilint.analysis.requests import RequestAliases, card_request_read
 from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param
+from pcilint.prefilter import card_data_terms
 
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "api_route", "route", "websocket",
                     "api_view", "view_config", "add_route"}
@@ -57,7 +58,8 @@ class RequestRead(CheckKind):
     }
 
     def prefilter_terms(self) -> list[str] | None:
-        return [r"\breq", r"\bForm\(", r"\bBody\(", r"\bQuery\("]
+        # every finding needs a name the card-data vocabulary classifies (pcilint.prefilter)
+        return card_data_terms()
 
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
         if self.p["skip_in_tests"] and ctx.is_test:

@@ -19,6 +19,7 @@ from pcilint.analysis.names import SAD, vocabulary
 from pcilint.analysis.sql import looks_like_sql, written_columns
 from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param
+from pcilint.prefilter import card_data_terms
 
 
 def sql_text(node: cst.BaseExpression, constants: dict[str, str] | None = None) -> str | None:
@@ -63,7 +64,8 @@ class SqlCardColumns(CheckKind):
     }
 
     def prefilter_terms(self) -> list[str] | None:
-        return [r"(?i:\b(?:insert|update|create|alter|replace)\b)"]
+        # every finding needs a name the card-data vocabulary classifies (pcilint.prefilter)
+        return card_data_terms()
 
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
         if self.p["skip_in_tests"] and ctx.is_test:

@@ -1,0 +1,378 @@
+"""Which files need a full parse: a conservative textual prefilter, and the cross-module closure.
+
+Parsing with libcst is the expensive part of a scan, and in a real project most files cannot hold a
+finding.  Before parsing, the engine searches each file's text for the *terms* of the active checks
+(:meth:`pcilint.checks.base.CheckKind.prefilter_terms`): a file in which no term of any check of its
+kind occurs is not parsed.
+
+The contract for check kinds (write your ``prefilter_terms`` to it):
+
+* Return regex fragments such that **every file in which the check can report a finding contains a
+  match of at least one of them** (ORed, searched with :func:`re.search`, case-sensitive unless the
+  fragment says ``(?i)``).  Derive them from the check's own parameters (sink names, literals), so a
+  custom rule widens the prefilter automatically.  The engine adds the configuration's
+  ``sensitive_names`` itself (see :func:`identifier_terms`).
+* Return ``None`` (the default) when you cannot say: every file of the check's kinds is then parsed.
+  A fragment that is not a valid regular expression counts as ``None``, never as "match nothing".
+* Checks with a project phase (``check_project``) see facts from more files than those that pass:
+  a helper in another module that only *receives* card data from a caller has no card-data words in
+  it, yet the finding is in the helper.  So after the passing files are analysed the engine analyses
+  more files, in rounds, until nothing new is needed (:func:`needed_files`):
+
+  - when a check kind sets ``DECLARES_DEPENDENCIES = True`` it promises to call
+    ``ctx.need_module(name)`` for every module (or ``module.function``) its project phase needs
+    facts from (e.g. a callee that receives card data) and ``ctx.need_importers()`` when files that
+    import this one need analysing (e.g. a function here returns card data).  Only those are added;
+  - otherwise (the safe default) every file connected to an analysed file by an import, in either
+    direction, is analysed too, transitively.
+
+Imports are read textually (:func:`import_targets`), so files skipped by the prefilter never need a
+parse to take part in the closure.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Iterable, Mapping
+
+_GLOBAL_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
+
+
+def _scoped(fragment: str) -> str:
+    """``(?i)card`` -> ``(?i:card)``: global inline flags are only legal at the start of a pattern."""
+    m = _GLOBAL_FLAGS.match(fragment)
+    if m:
+        return f"(?{m.group(1)}:{fragment[m.end():]})"
+    return f"(?:{fragment})"
+
+
+try:  # the regex parser, to find the literal each term starts with
+    import re._parser as _sre
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre  # type: ignore[no-redef]
+
+
+def _literal_prefix(term: str) -> str | None:
+    """The (lowercased) literal text every match of ``term`` starts with, if at least 2 chars."""
+    out: list[str] = []
+
+    def walk(items: object) -> bool:
+        for op, av in items:  # type: ignore[attr-defined]
+            if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+                continue  # zero-width: the literal around it stays contiguous
+            if op is _sre.SUBPATTERN:
+                if not walk(av[-1]):
+                    return False
+                continue
+            if op is _sre.LITERAL:
+                out.append(chr(av).lower())
+                continue
+            return False
+        return True
+
+    try:
+        walk(_sre.parse(term))
+    except Exception:  # noqa: BLE001 - unknown parser internals: no fast path
+        return None
+    prefix = "".join(out)
+    return prefix if len(prefix) >= 2 else None
+
+
+class TermSet:
+    """Terms ORed, searched fast.  Python's ``re`` tries every alternative at every position of a
+    big alternation (minutes on a large tree), so a term that starts with a literal is looked for
+    with ``str.find`` in the lowercased text and confirmed with its own pattern where the literal
+    occurs; only terms without a literal start are searched as one alternation."""
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+        self.by_prefix: dict[str, list[re.Pattern[str]]] = {}
+        slow = []
+        for part in parts:
+            prefix = _literal_prefix(part)
+            if prefix is None:
+                slow.append(part)
+            else:
+                self.by_prefix.setdefault(prefix, []).append(re.compile(part))
+        self.slow = re.compile("|".join(slow)) if slow else None
+        # for texts whose lowercase form has another length (rare Unicode): one alternation
+        self.fallback = (re.compile("|".join(p for p in parts if p not in slow))
+                         if self.by_prefix else None)
+
+    def search(self, text: str) -> bool:
+        if self.by_prefix:
+            low = text.lower()
+            if len(low) != len(text):
+                if self.fallback is not None and self.fallback.search(text):
+                    return True
+            else:
+                for literal, patterns in self.by_prefix.items():
+                    pos = low.find(literal)
+                    while pos >= 0:
+                        for pattern in patterns:
+                            if pattern.match(text, pos):
+                                return True
+                        pos = low.find(literal, pos + 1)
+        return self.slow is not None and self.slow.search(text) is not None
+
+
+def compile_terms(terms: Iterable[str] | None) -> TermSet | None:
+    """The terms ORed; None (= every file passes) for None, no terms, or a bad fragment."""
+    if terms is None:
+        return None
+    parts = []
+    for term in terms:
+        if not isinstance(term, str) or not term:
+            return None
+        part = _scoped(term)
+        try:
+            re.compile(part)
+        except re.error:
+            return None
+        parts.append(part)
+    if not parts:
+        return None
+    return TermSet(list(dict.fromkeys(parts)))
+
+
+def identifier_terms(names: Iterable[str]) -> list[str]:
+    """Fragments matching identifier-like ``names`` as words, in any of the ways code writes them.
+
+    ``card number`` or ``card_number`` matches ``card_number``, ``cardNumber``, ``CardNumber``,
+    ``card-number``, ``CARD_NUMBER``, ``card["number"]`` and ``card.number``, but not
+    ``discard_number``: a lowercase first letter must not follow another letter (an uppercase one
+    may: ``creditCard``).  Up to three non-alphanumeric characters may stand between words (none:
+    ``cardnumber``); the end is not anchored (``card_numbers``).  Each fragment starts with its
+    first word as a literal, which keeps the prefilter fast.
+    """
+    out = []
+    for name in names:
+        words = [w for w in re.split(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])", name) if w]
+        if not words:
+            continue
+        first = words[0].lower()
+        rest = "".join(r"[^A-Za-z0-9]{0,3}" + re.escape(w.lower()) for w in words[1:])
+        fragment = f"(?i:{re.escape(first)})"
+        if first[0].isalpha():
+            # reject "<letter><lowercase first letter>...": checked once the word is matched
+            fragment += f"(?<![A-Za-z][a-z]{'.' * (len(first) - 1)})"
+        out.append(fragment + (f"(?i:{rest})" if rest else ""))
+    return out
+
+
+# The source text of any 13+ digit literal, the digits written with single spaces, dashes or
+# underscores between them, or split over implicitly concatenated strings ("4539 1488" "0343 6467",
+# also across lines): what every card-number literal looks like in a file (escapes like \x34 aside).
+PAN_IN_SOURCE = r"[0-9](?:(?:[ _-]|[ -]?[\"']\s*[rRbBuUfF]{0,2}[\"'][ -]?)?[0-9]){12}"
+
+
+def card_data_terms() -> list[str]:
+    """Terms of a file that can hold card data by itself: a name with a PAN/SAD term or a card
+    container of the shipped vocabulary (``card_number``, ``cvc``, ``card``...), or a card-number
+    literal.  Check kinds whose sources are card-data names use these; the engine adds the
+    configuration's ``sensitive_names``."""
+    from pcilint.analysis.names import vocabulary
+
+    vocab = vocabulary()
+    names = sorted({" ".join(term) for term in vocab.pan + vocab.sad + vocab.containers})
+    return identifier_terms(names) + [PAN_IN_SOURCE]
+
+
+@dataclass
+class Prefilter:
+    """Per file kind: the compiled terms, or None when every file of that kind must be parsed."""
+
+    patterns: dict[str, TermSet | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_terms(cls, terms_by_kind: Mapping[str, list[list[str] | None]],
+                   extra: Iterable[str] = ()) -> "Prefilter":
+        """``terms_by_kind``: file kind -> the ``prefilter_terms()`` of each check of that kind."""
+        extra = list(extra)
+        patterns: dict[str, TermSet | None] = {}
+        for kind, per_check in terms_by_kind.items():
+            if any(t is None for t in per_check):
+                patterns[kind] = None
+                continue
+            merged = [term for terms in per_check for term in terms or ()] + extra
+            patterns[kind] = compile_terms(merged) if merged else None
+        return cls(patterns)
+
+    def passes(self, kind: str, text: str) -> bool:
+        """Whether a file of ``kind`` with this text must be parsed."""
+        pattern = self.patterns.get(kind)
+        return pattern is None or pattern.search(text)
+
+    def filters(self, kind: str) -> bool:
+        return self.patterns.get(kind) is not None
+
+
+# -- imports, read textually ---------------------------------------------------------------------
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<module>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n;#]*)"
+    r"|import[ \t]+(?P<plain>[^\n;#]*))", re.M)
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def import_targets(text: str) -> tuple[str, ...]:
+    """Dotted names a Python file imports, read from its text (``.``-prefixed when relative).
+
+    ``from a.b import c`` gives ``a.b`` and ``a.b.c`` (``c`` may be a submodule); ``import x.y as z``
+    gives ``x.y``.  Imports anywhere in the file count (also inside functions and ``try``); only
+    compound one-liners (``if x: import y``) and imports after ``;`` are missed.
+    """
+    if "import" not in text:
+        return ()
+    if "\\\n" in text:
+        text = text.replace("\\\n", " ")
+    out: dict[str, None] = {}
+    for m in _IMPORT.finditer(text):
+        if m.group("plain") is not None:
+            for part in m.group("plain").split(","):
+                name = _NAME.match(part.strip())
+                if name:
+                    out[name.group(0).rstrip(".")] = None
+            continue
+        module = m.group("module")
+        if not module:
+            continue
+        out[module] = None
+        for part in m.group("names").strip("() \t\n").split(","):
+            name = _NAME.match(part.strip())
+            if name and name.group(0) != "import":
+                out[module + name.group(0) if module.endswith(".") else
+                    f"{module}.{name.group(0)}"] = None
+    return tuple(out)
+
+
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
+
+
+class ModuleIndex:
+    """Maps dotted module names to the scanned Python files that may define them.
+
+    Every path suffix of a file names it (``src/app/audit.py`` is ``audit``, ``app.audit`` and
+    ``src.app.audit``), so projects are found whatever their source root; ambiguous names map to
+    every candidate (conservative).  Standard-library names never map to project files.
+    """
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths = set(paths)
+        self.by_suffix: dict[str, list[str]] = {}
+        for path in sorted(self.paths):
+            parts = PurePosixPath(path).with_suffix("").parts
+            if parts and parts[-1] == "__init__":
+                parts = parts[:-1]
+            for i in range(len(parts)):
+                self.by_suffix.setdefault(".".join(parts[i:]), []).append(path)
+
+    def resolve(self, name: str, importer: str) -> list[str]:
+        """The files defining ``name`` (a module, or a name inside one) as imported from ``importer``."""
+        if name.startswith("."):
+            dots = len(name) - len(name.lstrip("."))
+            base = PurePosixPath(importer).parent
+            for _ in range(dots - 1):
+                base = base.parent
+            rest = [p for p in name[dots:].split(".") if p]
+            while True:
+                candidate = base.joinpath(*rest).as_posix()
+                for path in (candidate + ".py", candidate + "/__init__.py"):
+                    if path in self.paths:
+                        return [path]
+                if not rest:
+                    return []
+                rest = rest[:-1]
+        parts = name.split(".")
+        if parts[0] in _STDLIB:
+            return []
+        while parts:
+            hit = self.by_suffix.get(".".join(parts))
+            if hit:
+                return hit
+            parts = parts[:-1]
+        return []
+
+
+@dataclass(frozen=True)
+class FileDeps:
+    """What the closure needs to know about one Python file (all of it cacheable)."""
+
+    imports: tuple[str, ...] = ()  # import_targets() of the file
+    analysed: bool = False  # parsed and fully analysed (passed the prefilter, or was needed)
+    needs: tuple[str, ...] = ()  # ctx.need_module() names (declaring kinds)
+    needs_importers: bool = False  # ctx.need_importers() was called
+
+
+class DependencyGraph:
+    """Import edges between the scanned Python files (resolved once per scan)."""
+
+    def __init__(self, imports: Mapping[str, tuple[str, ...]]) -> None:
+        index = ModuleIndex(imports)
+        self.forward: dict[str, set[str]] = {}
+        self.backward: dict[str, set[str]] = {p: set() for p in imports}
+        for path, names in imports.items():
+            targets = {t for name in names for t in index.resolve(name, path)} - {path}
+            self.forward[path] = targets
+            for t in targets:
+                self.backward[t].add(path)
+        self.index = index
+
+    def importers(self, path: str) -> set[str]:
+        """Files importing ``path``, also through packages that re-export it (an ``__init__.py``
+        importing it counts, and so do the files importing that package)."""
+        out: set[str] = set()
+        todo = [path]
+        while todo:
+            for other in self.backward.get(todo.pop(), ()):
+                if other not in out:
+                    out.add(other)
+                    if other.endswith("__init__.py"):
+                        todo.append(other)
+        out.discard(path)
+        return out
+
+    def reexported(self, path: str) -> set[str]:
+        """For a package ``__init__.py``: the modules it imports (what it may re-export), through
+        nested packages; a name resolved to a package may be defined in any of them."""
+        out: set[str] = set()
+        todo = [path] if path.endswith("__init__.py") else []
+        while todo:
+            for target in self.forward.get(todo.pop(), ()):
+                if target not in out:
+                    out.add(target)
+                    if target.endswith("__init__.py"):
+                        todo.append(target)
+        return out
+
+    def needed(self, deps: Mapping[str, FileDeps], declared: bool) -> set[str]:
+        """Python files not analysed yet whose facts the project phase needs.
+
+        ``declared``: every active check with a project phase declares its dependencies (see the
+        module docstring), and this is one round (the engine repeats it as results come in);
+        otherwise it is the whole closure over import edges, in both directions, at once.
+        """
+        analysed = {p for p, d in deps.items() if d.analysed}
+        wanted: set[str] = set()
+        if declared:
+            for path in analysed:
+                d = deps[path]
+                for name in d.needs:
+                    for target in self.index.resolve(name, path):
+                        wanted.add(target)
+                        wanted.update(self.reexported(target))
+                if d.needs_importers:
+                    wanted.update(self.importers(path))
+        else:
+            seen = set(analysed)
+            todo = list(analysed)
+            while todo:
+                path = todo.pop()
+                for other in self.forward.get(path, set()) | self.backward.get(path, set()):
+                    if other not in seen:
+                        seen.add(other)
+                        todo.append(other)
+            wanted = seen
+        return {p for p in wanted if p in deps and not deps[p].analysed}

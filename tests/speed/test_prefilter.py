@@ -1,0 +1,146 @@
+"""The prefilter never changes what a scan finds: it only decides which files need a parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from helpers import project, scan, summary, write_rule
+from pcilint.prefilter import (DependencyGraph, FileDeps, ModuleIndex, Prefilter, compile_terms,
+                               identifier_terms, import_targets)
+
+CORPORA = [p for p in (REPO / "examples", REPO / "tests" / "fixtures") if p.is_dir()]
+
+
+def _errors(result):
+    return [(e.path, e.message) for e in result.errors]
+
+
+@pytest.mark.parametrize("root", CORPORA, ids=[p.name for p in CORPORA])
+def test_fixtures_and_demo_find_the_same_with_and_without_the_prefilter(root):
+    # Every fixture and the demo, as they are and as others add to them: the prefilter may only
+    # skip files in which no active rule can report.
+    _, plain = scan([root], REPO, prefilter=False)
+    _, filtered = scan([root], REPO, prefilter=True)
+    assert plain.files_scanned == filtered.files_scanned > 0
+    assert summary(filtered) == summary(plain)
+    assert _errors(filtered) == _errors(plain)
+
+
+def test_the_prefilter_skips_files_without_terms(tmp_path, monkeypatch):
+    (tmp_path / "a.py").write_text("x = 'sk_live_' + 'x'\n")
+    (tmp_path / "b.py").write_text("def f():\n    return 1\n")
+    import libcst
+
+    parsed = []
+    real = libcst.parse_module
+    monkeypatch.setattr(libcst, "parse_module", lambda text, *a, **k: parsed.append(text) or
+                        real(text, *a, **k))
+    scan([tmp_path], tmp_path, select=["PCI7"])  # (checks whose terms are None parse all)
+    assert parsed == ["x = 'sk_live_' + 'x'\n"]
+
+
+def test_a_broken_file_is_still_reported_when_no_term_matches(tmp_path):
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    _, result = scan([tmp_path], tmp_path)
+    assert [e.path for e in result.errors] == ["broken.py"]
+
+
+@pytest.mark.parametrize("kind,declare", [("test-helper-print", False),
+                                          ("test-helper-print-declared", True)])
+def test_a_helper_in_another_module_is_analysed(tmp_path, kind, declare):
+    root = project(tmp_path / "proj")
+    rule = write_rule(tmp_path, kind, declare)
+    _, plain = scan([root], tmp_path, prefilter=False, extra_rules=[rule],
+                    include_builtin_rules=False)
+    _, filtered = scan([root], tmp_path, prefilter=True, extra_rules=[rule],
+                       include_builtin_rules=False)
+    assert [(f.path, f.line) for f in filtered.findings] == [("proj/app/audit.py", 2)]
+    assert summary(filtered) == summary(plain)
+
+
+def test_a_declaring_kind_gets_only_the_modules_it_asks_for(tmp_path, monkeypatch):
+    # The declared mode trusts ctx.need_module(): without the call the helper is not analysed,
+    # which shows the closure (not luck) is what finds it above.
+    root = project(tmp_path / "proj")
+    rule = write_rule(tmp_path, "test-helper-print-declared", declare=False)
+    _, result = scan([root], tmp_path, extra_rules=[rule], include_builtin_rules=False)
+    assert result.findings == []
+
+
+def test_identifier_terms_match_words_not_substrings():
+    pattern = compile_terms(identifier_terms(["card_number", "cvv"]))
+    for text in ["card_number", "cardNumber", "CardNumber", "CARD_NUMBER", "card-number",
+                 "creditCardNumber", "x.cvv", "CVV2", "form['card number']"]:
+        assert pattern.search(text), text
+    for text in ["discard_number", "scorecard", "recvv"]:  # (the end is open: `cvvs` passes)
+        assert not pattern.search(text), text
+
+
+def test_bad_or_missing_terms_mean_every_file_is_parsed():
+    assert compile_terms(None) is None
+    assert compile_terms(["("]) is None
+    assert compile_terms([]) is None
+    pf = Prefilter.from_terms({"python": [["foo"], None], "settings": [["(?i)bar"]]})
+    assert pf.passes("python", "nothing here")
+    assert pf.passes("settings", "BAR") and not pf.passes("settings", "baz")
+    assert pf.passes("template", "no checks of this kind: parse")
+
+
+def test_import_targets_read_every_form():
+    text = ("import os, app.models as m\nfrom . import audit\nfrom ..util import (a,\n  b as c)\n"
+            "from pkg.mod import helper  # comment\nfrom x import \\\n  y\n"
+            "def f():\n    from lazy import thing\n")
+    assert set(import_targets(text)) >= {"os", "app.models", ".", ".audit", "..util", "..util.a",
+                                         "..util.b", "pkg.mod", "pkg.mod.helper", "x.y",
+                                         "lazy.thing"}
+
+
+def test_module_index_resolves_absolute_relative_and_ignores_the_stdlib():
+    index = ModuleIndex(["src/app/__init__.py", "src/app/audit.py", "src/app/views.py",
+                         "src/json.py"])
+    assert index.resolve("app.audit.audit_event", "src/app/views.py") == ["src/app/audit.py"]
+    assert index.resolve(".audit", "src/app/views.py") == ["src/app/audit.py"]
+    assert index.resolve(".", "src/app/views.py") == ["src/app/__init__.py"]
+    assert index.resolve("json", "src/app/views.py") == []
+
+
+def test_default_closure_follows_imports_both_ways_transitively():
+    deps = {"a.py": FileDeps(("b",), analysed=True), "b.py": FileDeps(("c",)),
+            "c.py": FileDeps(()), "d.py": FileDeps(("a",)), "e.py": FileDeps(())}
+    graph = DependencyGraph({p: d.imports for p, d in deps.items()})
+    assert graph.needed(deps, declared=False) == {"b.py", "c.py", "d.py"}
+    assert graph.needed(deps, declared=True) == set()
+    deps["a.py"] = FileDeps(("b",), analysed=True, needs=("b.func",), needs_importers=True)
+    assert graph.needed(deps, declared=True) == {"b.py", "d.py"}
+
+
+@pytest.mark.parametrize("text", [
+    "x = card_number", "ccard_number", "discard_number", "İstanbul card_number", "İstanbul",
+    "CARDNUMBER", "a.cvv2", "recvv", "sk_live_abc", "SK_LIVE_abc", "verify = False",
+    "VERIFY=false", "", "card", "http://api.stripe.com", "span pan", "expand"])
+def test_the_fast_term_search_agrees_with_one_plain_alternation(text):
+    import re
+
+    terms = identifier_terms(["card number", "cvv", "pan", "cc number"]) + [
+        r"\bsk_live_", r"(?i)verify\s*=\s*false", r"http://api\.", r"[0-9]{13}", r"\bcard\b"]
+    plain = re.compile("|".join(f"(?:{t})" if not t.startswith("(?i)") else f"(?i:{t[4:]})"
+                                for t in terms))
+    assert compile_terms(terms).search(text) == bool(plain.search(text))
+
+
+def test_card_number_literals_split_or_grouped_pass_the_prefilter(tmp_path):
+    # PCI704 has no terms of its own: literal-pattern derives one for `validator: pan` that
+    # must see a PAN however the source writes it.
+    (tmp_path / "cards.py").write_text(
+        'A = "4539 1488" "0343 6467"\n'
+        'B = ("5407 3607 "\n     "9124 5711")\n'
+        'C = 4539_1488_0343_6467\n'
+        'D = "4539-1488-0343-6467"\n')
+    (tmp_path / "other.py").write_text("N = 1234567\n")
+    _, plain = scan([tmp_path], tmp_path, prefilter=False, select=["PCI704"])
+    _, filtered = scan([tmp_path], tmp_path, prefilter=True, select=["PCI704"])
+    assert [f.line for f in filtered.findings] == [1, 2, 4, 5]
+    assert summary(filtered) == summary(plain)
