@@ -32,7 +32,7 @@ from pcilint.checks.base import FileContext, ProjectReporter
 from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
-from pcilint.findings import Finding, ScanError, ScanResult, assign_fingerprints
+from pcilint.findings import SEVERITY_RANK, Finding, ScanError, ScanResult, assign_fingerprints
 from pcilint.prefilter import DependencyGraph, FileDeps, Prefilter, identifier_terms, import_targets
 from pcilint.ruleset import Rule, builtin_rules_dir, load_rules, rule_files
 from pcilint.suppressions import SuppressionMap, python_suppressions, text_suppressions
@@ -587,16 +587,15 @@ def _overrides(check: Any, name: str) -> bool:
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One defect, one finding: the same rule never reports the same line twice."""
-    seen: set[tuple[str, str, int]] = set()
-    out = []
+    """One defect, one finding: the same rule never reports the same line twice.  Of several
+    findings on one line (a PAN and a CVV read together), the most severe is kept."""
+    best: dict[tuple[str, str, int], Finding] = {}
     for f in sorted(findings, key=lambda f: f.sort_key):
         key = (f.rule_id, f.path, f.line)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(f)
-    return out
+        kept = best.get(key)
+        if kept is None or SEVERITY_RANK.get(f.severity, 0) > SEVERITY_RANK.get(kept.severity, 0):
+            best[key] = f
+    return list(best.values())
 
 
 def _glob_match(path: str, glob: str, root: Path | None) -> bool:

@@ -38,7 +38,7 @@ ROLE_SUFFIXES = {
 CARD_CONTEXT_WORDS = {
     "card", "cards", "credit", "debit", "payment", "payments", "pay", "checkout", "billing",
     "charge", "charges", "transaction", "transactions", "purchase", "wallet", "cc", "acquirer",
-    "issuer", "cardholder", "processor", "gateway", "pos", "terminal",
+    "issuer", "cardholder", "processor", "gateway", "pos", "terminal", "luhn",
 }
 
 #: Default weak names: card data only in a card context.

@@ -39,6 +39,10 @@ from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
 from pcilint.analysis.locate import Locator
 from pcilint.analysis.names import PAN, SAD, Vocabulary, split_words, vocabulary
+from pcilint.analysis.requests import (
+    BODY_ATTRIBUTES, BODY_METHODS, JSON_PARSERS, REQUEST_GETTERS, RequestAliases, card_request_read,
+    request_body_origin,
+)
 from pcilint.analysis.sources import (
     GETTERS, REQUEST_CONTAINERS, REQUEST_METHODS, is_request_name, key_text, pan_literal,
     request_container, select_card_columns, subscript_key,
@@ -53,6 +57,15 @@ SELF_NAMES = ("self", "cls")
 CARD_DICT_KEYWORDS = frozenset({"card", "source", "payment_method_data", "card_data", "credit_card"})
 # Names of classes whose `self.number` is a card number.
 _CARD_CLASS = re.compile(r"(?i)card$|^(credit|debit|payment|bank)?card")
+# Object and module state written in a file (cheap text scan): `self.x = ...`, `self.x += ...`,
+# `self.x[k] = ...`, `self.x.append(...)`; names declared `global`; names mutated in place.
+_MUTATORS = r"(?:append|extend|add|update|insert|setdefault|appendleft|extendleft)"
+_CONTAINER = r"(?:\[|\{|(?:collections\.)?(?:dict|list|set|defaultdict|deque|OrderedDict|Counter)\()"
+_SELF_CONTAINER = re.compile(rf"\bself\.([A-Za-z_]\w*)\s*(?::[^=\n]+)?=\s*{_CONTAINER}")
+_MODULE_CONTAINER = re.compile(rf"^([A-Za-z_]\w*)\s*(?::[^=\n]+)?=\s*{_CONTAINER}", re.M)
+_SELF_WRITE = re.compile(rf"\bself\.([A-Za-z_]\w*)\s*(?:=(?!=)|[-+*/%|&^]=|\[|\.{_MUTATORS}\()")
+_GLOBAL_DECL = re.compile(r"^[ \t]+global[ \t]+([\w, \t]+)", re.M)
+_NAME_MUTATED = re.compile(rf"(?<![\w.])([A-Za-z_]\w*)(?:\.{_MUTATORS}\(|\[[^\]\n]*\]\s*=(?!=))")
 
 
 # -- configuration ----------------------------------------------------------------------------------
@@ -143,6 +156,8 @@ class CallSite:
     propagate: bool  # the default when the callee is not found: does the result carry the args?
     line: int = 0
     display: str = ""  # "audit_event()"
+    # a method called on an object of a known type: ``callee`` is the type, this the method name
+    method: str | None = None
 
 
 @dataclass
@@ -154,6 +169,10 @@ class FunctionFacts:
     line: int
     returns: frozenset = EMPTY
     calls: dict[int, CallSite] = field(default_factory=dict)
+    # labels stored in object or module state: "a:attr" (``self.attr = v``, ``self.attr.append(v)``)
+    # and "g:name" (a module global assigned after ``global name`` or mutated in place)
+    writes: dict[str, frozenset] = field(default_factory=dict)
+    write_lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,6 +181,7 @@ class FileFacts:
     sources: list[Source] = field(default_factory=list)
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     classes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class key -> base names
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> qualified (re-exports)
 
 
 # -- in-memory results for check kinds ------------------------------------------------------------------
@@ -306,21 +326,39 @@ class FileFlow:
         self._anchors: list[tuple[str, cst.CSTNode, int]] = []  # per source: (fn, anchor, seq)
         self._callsite_anchors: dict[tuple[str, int], tuple[cst.CSTNode, int]] = {}
         self._fn_start: dict[str, int] = {}
+        self._fn_nodes: dict[str, cst.FunctionDef] = {}
         self._seq = 0
         self._callsite_counter = 0
         self.module_kinds: dict[str, str] = {}
         self.module_defs: set[str] = set()
+        self.nested_defs: set[str] = set()  # functions defined inside functions
         self.class_kinds: dict[str, dict[str, str]] = {}
         self.class_names: set[str] = set()
         self.class_bases: dict[str, tuple[str, ...]] = {}
+        self.module_names: set[str] = set()  # names assigned at module level
+        self.self_attrs: frozenset[str] = frozenset()
+        self.tracked_globals: frozenset[str] = frozenset()
+        self.container_attrs: frozenset[str] = frozenset()  # self.x = [] / {} / dict() ...
+        self.container_globals: frozenset[str] = frozenset()
+        self._write_anchors: dict[tuple[str, str], tuple[cst.CSTNode, int]] = {}
         self._closure: dict[int, dict[str, Value]] = {}
         self._located = False
+        self.facts.imports = dict(self.imports.names)
 
     # -- driver ----------------------------------------------------------------------------------
     def run(self) -> "FileFlow":
         fns: list[_Fn] = []
         counts: dict[str, int] = {}
         self._collect(self.module.body, None, None, fns, counts, top=True)
+        text = self.ctx.text
+        if "self." in text:
+            self.self_attrs = frozenset(_SELF_WRITE.findall(text))
+            self.container_attrs = frozenset(_SELF_CONTAINER.findall(text))
+        if self.module_names:
+            declared = {n.strip() for m in _GLOBAL_DECL.findall(text) for n in m.split(",")}
+            self.container_globals = frozenset(_MODULE_CONTAINER.findall(text)) & self.module_names
+            mutated = set(_NAME_MUTATED.findall(text)) & self.container_globals
+            self.tracked_globals = frozenset(self.module_names & (declared | mutated))
         if self.has_card:
             self._analyze(_Fn(None, "<module>", None, 0, "<module>"))
         for fn in fns:
@@ -340,6 +378,8 @@ class FileFlow:
                 out.append(_Fn(stmt, key, cls, ordinal, name, enclosing=prefix))
                 if top:
                     self.module_defs.add(name)
+                elif cls is None:
+                    self.nested_defs.add(name)
                 if isinstance(stmt.body, cst.IndentedBlock):
                     self._collect(stmt.body.body, key, None, out, counts, depth=depth + 1)
             elif isinstance(stmt, cst.ClassDef):
@@ -357,6 +397,12 @@ class FileFlow:
             elif isinstance(stmt, cst.SimpleStatementLine):
                 if top:
                     for small in stmt.body:
+                        if isinstance(small, cst.Assign):
+                            for t in small.targets:
+                                if isinstance(t.target, cst.Name):
+                                    self.module_names.add(t.target.value)
+                        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                            self.module_names.add(small.target.value)
                         if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
                             kind = self._call_kind(small.value)
                             if kind:
@@ -394,7 +440,7 @@ class FileFlow:
         start = self.fn_start(fn)
         if anchor is None:
             return self.locator.line_col(start)
-        return self.locator.find(anchor, fn, start, seq)
+        return self.locator.find(anchor, fn, start, seq, self._fn_nodes.get(fn))
 
     def finish(self) -> FileFacts:
         """Fill in the lines of sources and of call sites that carry concrete card data."""
@@ -420,6 +466,15 @@ class FileFlow:
                 site.line = line
 
             todo.append((seq, set_site, fn, anchor))
+        for (fn, wkey), (anchor, seq) in self._write_anchors.items():
+            facts = self.facts.functions.get(fn)
+            if facts is None or not any(lab[0] == "s" for lab in facts.writes.get(wkey, ())):
+                continue
+
+            def set_write(line: int, facts: FunctionFacts = facts, wkey: str = wkey) -> None:
+                facts.write_lines[wkey] = line
+
+            todo.append((seq, set_write, fn, anchor))
         todo.sort(key=lambda t: t[0])
         for seq, setter, fn, anchor in todo:
             setter(self.line_of(fn, anchor, seq)[0])
@@ -486,6 +541,11 @@ class _FunctionWalker:
         self.card_class = bool(fn.cls and _CARD_CLASS.search(fn.cls.rsplit(".", 1)[-1]))
         self.class_kinds = flow.class_kinds.setdefault(fn.cls, {}) if fn.cls else {}
         self.card_dict_context = False
+        self.writes: dict[str, set] = {}
+        self.declared_globals: set[str] = set()
+        # request objects and bodies as the request-read recognizer (analysis/requests.py) sees them:
+        # annotated parameters (`r: HttpRequest`), Bottle/Falcon/Pyramid/aiohttp bodies, Body() params
+        self.req_aliases = RequestAliases()
 
     # -- setup ---------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -495,6 +555,7 @@ class _FunctionWalker:
         env: dict[str, Value] = {}
         if fn.node is not None:
             flow._fn_start[self.key] = flow.locator.def_offset(fn.name, fn.ordinal)
+            flow._fn_nodes[self.key] = fn.node
             closure = flow._closure.get(id(fn.node))
             if closure:
                 env.update(closure)
@@ -525,7 +586,14 @@ class _FunctionWalker:
                                                    f"`{name}` is a card-data parameter of {fn.name}()",
                                                    f"parameter of {fn.name}() at line {{line}}",
                                                    None, 0))
-                env[name] = Value(frozenset(labels), hint=name)
+                kind = self._annotation_kind(p.annotation.annotation) if p.annotation is not None \
+                    else None
+                if p.annotation is not None or isinstance(p.default, cst.Call):
+                    self.req_aliases.add_parameter(p, self.imports)
+                    body = self.req_aliases.bodies.get(name)
+                    if body is not None:
+                        kind = "req:" + body
+                env[name] = Value(frozenset(labels), hint=name, kind=kind)
         self.facts = FunctionFacts(self.key, fn.cls, tuple(params), has_self, 0)
         flow.facts.functions[self.key] = self.facts
         if fn.node is None:
@@ -535,6 +603,7 @@ class _FunctionWalker:
         else:
             self.block([fn.node.body], env)
         self.facts.returns = frozenset(self.returns)
+        self.facts.writes = {k: frozenset(v) for k, v in self.writes.items() if v}
         self.facts.calls = self._used_calls()
         self.facts.line = flow.locator.line_col(flow.fn_start(self.key))[0] if fn.node is not None else 1
         flow.events += self.events
@@ -543,6 +612,8 @@ class _FunctionWalker:
         """Keep the call sites whose result or arguments matter (labelled)."""
         used: set[int] = set()
         stack: list = list(self.returns)
+        for labels in self.writes.values():
+            stack += labels
         for ev in self.events:
             for a in ev.args:
                 stack += a.value.all_labels()
@@ -699,6 +770,9 @@ class _FunctionWalker:
                 if v.tainted():
                     self._event("raise", "raise", None, None, None,
                                 [Arg("exception", v, s.exc)], kind="raise")  # type: ignore[attr-defined]
+        elif t is cst.Global:
+            for n in s.names:  # type: ignore[attr-defined]
+                self.declared_globals.add(n.name.value)
         elif t is cst.Assert:
             self.ev(s.test, env)  # type: ignore[attr-defined]
             if s.msg is not None:  # type: ignore[attr-defined]
@@ -719,6 +793,8 @@ class _FunctionWalker:
             if v.hint is None or v.tainted():
                 v = _rehint(v, name)
             env[name] = v
+            if name in self.declared_globals:
+                self._record_write("g:" + name, v)
         elif t is cst.Tuple or t is cst.List:
             elements = [e.value for e in target.elements]  # type: ignore[attr-defined]
             for i, el in enumerate(elements):
@@ -742,8 +818,10 @@ class _FunctionWalker:
                 fields[attr] = v
                 nv = Value(holder.labels, holder.safe, fields, holder.kind, holder.hint)
                 env[base.value] = nv
-                if base.value in SELF_NAMES and v.kind:
-                    self.class_kinds[attr] = v.kind
+                if base.value in SELF_NAMES and self.fn.cls:
+                    if v.kind:
+                        self.class_kinds[attr] = v.kind
+                    self._record_write("a:" + attr, v)
             else:
                 self.ev(base, env)
         elif t is cst.Subscript:
@@ -756,6 +834,7 @@ class _FunctionWalker:
                 self._event_for_store(target, recv, key, v)  # type: ignore[arg-type]
                 del keyv
             base = target.value  # type: ignore[attr-defined]
+            self._state_write(base, v, env)
             if isinstance(base, cst.Name):
                 holder = env.get(base.value) or Value(hint=base.value)
                 fields = dict(holder.fields or {})
@@ -766,6 +845,65 @@ class _FunctionWalker:
                 else:
                     env[base.value] = Value(holder.labels | v.all_labels(), False, holder.fields,
                                             holder.kind, holder.hint)
+
+    def _record_write(self, wkey: str, v: Value) -> None:
+        labels = v.all_labels()
+        if not labels:
+            return
+        self.writes.setdefault(wkey, set()).update(labels)
+        self.flow._write_anchors.setdefault((self.key, wkey), (self.anchor or cst.Pass(), self.seq))
+
+    def _state_write(self, holder: cst.BaseExpression, v: Value, env: dict[str, Value]) -> None:
+        """``self.items.append(v)`` / ``self.meta[k] = v`` / ``RECENT.append(v)``: ``v`` goes into
+        object or module state that other functions read."""
+        if isinstance(holder, cst.Attribute) and isinstance(holder.value, cst.Name) \
+                and holder.value.value in SELF_NAMES and self.fn.cls \
+                and holder.attr.value in self.flow.container_attrs:
+            self._record_write("a:" + holder.attr.value, v)
+        elif isinstance(holder, cst.Name) and holder.value in self.flow.tracked_globals \
+                and holder.value in self.flow.container_globals \
+                and (holder.value not in env or holder.value in self.declared_globals):
+            self._record_write("g:" + holder.value, v)
+
+    def _annotation_kind(self, ann: cst.BaseExpression) -> str | None:
+        """``type:shop.repo.OrderRepository`` for a parameter annotated with a class (also
+        ``X | None``, ``Optional[X]``, ``"X"``), when the class may be defined in the project."""
+        for _ in range(4):
+            if isinstance(ann, cst.BinaryOperation):
+                ann = ann.left if not (isinstance(ann.left, cst.Name) and ann.left.value == "None") \
+                    else ann.right
+            elif isinstance(ann, cst.Subscript) and (dotted_name(ann.value) or "").rsplit(".", 1)[-1] \
+                    in ("Optional", "Annotated") and ann.slice and isinstance(ann.slice[0].slice, cst.Index):
+                ann = ann.slice[0].slice.value
+            elif isinstance(ann, cst.SimpleString):
+                text = string_value(ann) or ""
+                if not re.fullmatch(r"[A-Za-z_][\w.]*", text):
+                    return None
+                ann = cst.parse_expression(text)
+            else:
+                break
+        raw = dotted_name(ann)
+        if raw is None:
+            return None
+        qualified = self.flow.qualify(raw)
+        return "type:" + qualified if self._class_like(qualified) else None
+
+    def _class_like(self, qualified: str) -> bool:
+        """May ``qualified`` name a class of the scanned project (not stdlib, not a builtin)?"""
+        if "(" in qualified or "[" in qualified:
+            return False
+        last = qualified.rsplit(".", 1)[-1]
+        if not last[:1].isupper() or last.isupper():
+            return False
+        root = qualified.lstrip(".").split(".", 1)[0]
+        if qualified.startswith("."):
+            return True
+        if root in STDLIB:
+            return False
+        if "." not in qualified:
+            return qualified in self.flow.class_names
+        cfg = self.config
+        return not cfg.matches(qualified, cfg.opaque_calls) and not cfg.matches(qualified, cfg.sanitizer_calls)
 
     def _event_for_store(self, target: cst.Subscript, recv: Value, key: str | None, v: Value) -> None:
         raw = shape(target.value)
@@ -812,6 +950,8 @@ class _FunctionWalker:
             return v
         if name in ("True", "False", "None"):
             return SAFE
+        if name in self.flow.tracked_globals:
+            return Value(frozenset({("g", name)}), kind=self.flow.module_kinds.get(name), hint=name)
         if self.has_card and not name.isupper():
             lab = self.name_sources.get(name)
             if lab is None:
@@ -841,11 +981,15 @@ class _FunctionWalker:
         if attr in REQUEST_CONTAINERS and is_request_name(base_node, self.imports):
             container = f"{dotted_name(base_node)}.{attr}"
             return Value(kind="req:" + container)
+        if attr in BODY_ATTRIBUTES:
+            body = self._request_body(e)
+            if body:
+                return Value(kind="req:" + body)
         if isinstance(base_node, cst.Name) and base_node.value in SELF_NAMES and attr in self.class_kinds \
                 and base_node.value not in env:
             return Value(kind=self.class_kinds[attr])
         base = self.ev(base_node, env)
-        if base.kind == "self" and attr in self.class_kinds:
+        if base.kind == "self" and attr in self.class_kinds and attr not in self.flow.self_attrs:
             fv = base.fields.get(attr) if base.fields else None
             if fv is None:
                 return Value(kind=self.class_kinds[attr])
@@ -874,6 +1018,11 @@ class _FunctionWalker:
                 return v
         if base.fields and attr in base.fields:
             return base.fields[attr]
+        if base.kind == "self" and self.fn.cls and attr in self.flow.self_attrs:
+            # what any method of the class stores in self.<attr> (resolved in the project phase)
+            if self._safe_name(attr):
+                return SAFE
+            return Value(frozenset({("a", attr)}), kind=self.class_kinds.get(attr), hint=attr)
         if base.kind and base.kind.startswith("req:"):
             return Value(kind=base.kind)
         if self._safe_name(attr):
@@ -934,6 +1083,15 @@ class _FunctionWalker:
                 return v
         if self._safe_name(key):
             return SAFE
+        if base.kind and base.kind.startswith("req:") and self.has_card \
+                and self.vocab.is_card_container(key):
+            # `body["card"]`: a card object submitted in the request; its "number" is a PAN and the
+            # object as a whole carries it
+            req = base.kind[4:]
+            number = self._source_value("request", f"{key}.number", PAN,
+                                        f'{key}["number"] read from {req}',
+                                        f"read from {req} at line {{line}}", key)
+            return Value(fields={"number": number}, kind=base.kind, hint=key)
         if base.kind and base.kind.startswith("req:"):
             return Value(kind=base.kind) if key in ("json", "data") else UNKNOWN
         labels = base.all_labels()
@@ -970,7 +1128,10 @@ class _FunctionWalker:
         return v
 
     def _boolop(self, e: cst.BooleanOperation, env: dict[str, Value]) -> Value:
-        return _union((self.ev(e.left, env), self.ev(e.right, env)))
+        left, right = self.ev(e.left, env), self.ev(e.right, env)
+        u = _union((left, right))
+        u.kind = left.kind or right.kind  # `repo or OrderRepository()` is still a repository
+        return u
 
     def _compare(self, e: cst.Comparison, env: dict[str, Value]) -> Value:
         self.ev(e.left, env)
@@ -980,7 +1141,10 @@ class _FunctionWalker:
 
     def _ifexp(self, e: cst.IfExp, env: dict[str, Value]) -> Value:
         self.ev(e.test, env)
-        return _union((self.ev(e.body, env), self.ev(e.orelse, env)))
+        body, orelse = self.ev(e.body, env), self.ev(e.orelse, env)
+        u = _union((body, orelse))
+        u.kind = body.kind or orelse.kind
+        return u
 
     def _seq(self, e: cst.BaseExpression, env: dict[str, Value]) -> Value:
         vals = []
@@ -1044,10 +1208,28 @@ class _FunctionWalker:
         return v
 
     def _await(self, e: cst.Await, env: dict[str, Value]) -> Value:
-        req = request_container(e, self.imports)
+        req = request_container(e, self.imports) or self._request_body(e.expression)
         if req:
             return Value(kind="req:" + req)
         return self.ev(e.expression, env)
+
+    def _request_body(self, e: cst.BaseExpression) -> str | None:
+        """A request body the shared recognizer (analysis/requests.py) knows and sources.py does not
+        (``req.media``, ``request.forms``, ``await request.post()``, ``r: HttpRequest``...)."""
+        if isinstance(e, cst.Attribute):
+            if e.attr.value not in BODY_ATTRIBUTES:
+                return None
+        elif isinstance(e, cst.Call):
+            func = e.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value in BODY_METHODS) \
+                    and (dotted_name(func) or "").rsplit(".", 1)[-1] != "loads":
+                return None
+        else:
+            return None
+        try:
+            return request_body_origin(e, self.imports, self.req_aliases)
+        except (AttributeError, TypeError, ValueError):
+            return None
 
     def _paren(self, e: cst.BaseExpression, env: dict[str, Value]) -> Value:
         return self.ev(e.value, env)  # type: ignore[attr-defined]
@@ -1126,9 +1308,16 @@ class _FunctionWalker:
         cfg = self.config
         name = raw.rsplit(".", 1)[-1] if raw else None
         # request bodies and getters
-        req = request_container(e, self.imports)
+        req = request_container(e, self.imports) or self._request_body(e)
         if req:
             return Value(kind="req:" + req)
+        if method in REQUEST_GETTERS and self.has_card:
+            # Falcon `req.get_param("card_number")`, Tornado `self.get_argument("cvv")`
+            read = card_request_read(e, self.vocab, self.imports, self.req_aliases)
+            if read is not None:
+                return self._source_value("request", read.key, read.kind,
+                                          f"{read.key} read from {read.origin}",
+                                          f"read from {read.origin} at line {{line}}", read.key)
         if method in GETTERS and recv is not None and args and args[0].slot == "0":
             key = key_text(e.args[0].value)
             if key is not None:
@@ -1169,6 +1358,9 @@ class _FunctionWalker:
                 and recv is not None and recv.kind and recv.kind.startswith("rows:"):
             return Value(recv.all_labels(), kind="rows:db", hint=recv.hint)
         # mutators put the arguments into the receiver
+        if method in cfg.mutator_methods and recv_node is not None and recv is not None:
+            argv = _union([a.value for a in args])
+            self._state_write(recv_node, argv, env)
         if method in cfg.mutator_methods and isinstance(recv_node, cst.Name) and recv is not None:
             argv = _union([a.value for a in args])
             if argv.tainted():
@@ -1180,6 +1372,24 @@ class _FunctionWalker:
                 and _words_hit(name, cfg.predicate_call_words):
             return SAFE
         kind = "type:" + qualified if qualified else None
+        typed = recv.kind[5:] if recv is not None and recv.kind and recv.kind.startswith("type:") \
+            and recv_node is not None and not isinstance(recv_node, cst.Call) else None
+        if typed is not None:
+            # a method on an object made by a call: its result is made by `T().method`
+            kind = f"type:{typed}().{method}"
+            if self._class_like(typed):
+                # an object of a class that may be in the project: resolve the method later
+                idx = self.flow._callsite_counter
+                self.flow._callsite_counter += 1
+                slot_args = tuple((a.slot, a.value.all_labels()) for a in args)
+                if recv.tainted():
+                    slot_args += (("receiver", recv.all_labels()),)
+                self.calls[idx] = CallSite(f"{typed}#{method}", slot_args, recv.tainted(), 0, f"{method}()",
+                                           method=method)
+                if any(lab[0] == "s" for _, labels in slot_args for lab in labels):
+                    self.flow._callsite_anchors[(self.key, idx)] = (self.anchor or cst.Pass(), self.seq)
+                hint = next((a.value.hint for a in args if a.value.tainted()), None)
+                return Value(frozenset({("r", idx)}), kind=kind, hint=hint)
         # calls that may reach a function of the scanned project: summarised later
         site = self._project_callee(raw, qualified, recv_node)
         if site is not None:
@@ -1233,6 +1443,8 @@ class _FunctionWalker:
             if raw.count(".") > 1 and not qualified.startswith("."):
                 pass
             return qualified, True
+        if "." not in raw and head in self.flow.nested_defs:
+            return raw, True
         if head in self.flow.module_defs:
             if "." not in raw:
                 return raw, True

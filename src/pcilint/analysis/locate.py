@@ -9,8 +9,10 @@ carry card data), so it locates them in the text instead:
 * a statement's first line (rendered from its node, which libcst reproduces byte for byte) is searched
   forward from its function's ``def`` line, continuing from the previous hit in that function.
 
-An identical earlier statement in the same function that is not a finding could be found instead;
-that costs at most a wrong line inside the right function (documented in docs/analysis.md).
+When the rendered line occurs more than once in the file, the text search could pick the wrong copy
+(``log.info("x=%s", x)`` twice in one function, only the second carrying card data); then the exact
+position is computed with ``PositionProvider`` over that one function only (wrapped in a scratch
+module, without copying), so the cost stays with the rare ambiguous statements.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 from typing import Any
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
@@ -32,6 +35,8 @@ class Locator:
         self._defs: dict[str, list[int]] | None = None
         # function key -> (last seq located, offset after it)
         self._cursor: dict[str, tuple[int, int]] = {}
+        # id(scope node) -> positions of the nodes in it (computed only for ambiguous statements)
+        self._positions: dict[int, Any] = {}
 
     @property
     def line_starts(self) -> list[int]:
@@ -63,8 +68,12 @@ class Locator:
             return 0
         return offsets[min(ordinal, len(offsets) - 1)]
 
-    def find(self, anchor: cst.CSTNode, scope: str, scope_start: int, seq: int) -> tuple[int, int]:
-        """(line, column) where ``anchor`` starts, searching from its function's start."""
+    def find(self, anchor: cst.CSTNode, scope: str, scope_start: int, seq: int,
+             scope_node: cst.CSTNode | None = None) -> tuple[int, int]:
+        """(line, column) where ``anchor`` starts, searching from its function's start.
+
+        ``scope_node`` is the function (``FunctionDef``) the anchor is in, or None for module-level
+        code; it is used only when the statement's text is not unique in the file."""
         try:
             code = self.module.code_for_node(anchor)
         except Exception:  # noqa: BLE001 - never let locating crash a scan
@@ -83,9 +92,37 @@ class Locator:
             pos = self.text.find(first, scope_start)
         if pos == -1:
             return self.line_col(scope_start)
+        if self.text.find(first, pos + 1) != -1 or self.text.rfind(first, 0, pos) != -1:
+            exact = self._exact(anchor, scope_node, scope_start)
+            if exact is not None:
+                return exact
         if seq >= last_seq:
             self._cursor[scope] = (seq, pos)
         return self.line_col(pos)
+
+    def _exact(self, anchor: cst.CSTNode, scope_node: cst.CSTNode | None,
+               scope_start: int) -> tuple[int, int] | None:
+        """The exact (line, column) of ``anchor`` from positions over its function only."""
+        try:
+            key = id(scope_node) if scope_node is not None else 0
+            positions = self._positions.get(key)
+            if positions is None:
+                if isinstance(scope_node, cst.FunctionDef):
+                    scratch = cst.Module(body=[scope_node])
+                else:
+                    scratch = self.module
+                wrapper = MetadataWrapper(scratch, unsafe_skip_copy=True)
+                positions = wrapper.resolve(PositionProvider)
+                self._positions[key] = positions
+            start = positions[anchor].start
+            if not isinstance(scope_node, cst.FunctionDef):
+                return start.line, start.column + 1
+            # the scratch module puts the function at column 0; shift by its real `def` line/column
+            def_line, def_col = self.line_col(scope_start)
+            name_line = positions[scope_node.name].start.line
+            return def_line + start.line - name_line, start.column + def_col
+        except Exception:  # noqa: BLE001 - never let locating crash a scan
+            return None
 
 
 def statement_line(locator: Any, anchor: cst.CSTNode, scope: str, start: int, seq: int) -> int:

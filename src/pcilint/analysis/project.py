@@ -5,7 +5,14 @@ Input: the picklable :class:`~pcilint.analysis.flow.FileFacts` of every file.  O
 * which parameters flow to its return value, and which concrete sources it returns
   (a fixed point over the call graph, so helpers of helpers work and recursion terminates);
 * which concrete card data reaches each parameter from any caller in the project
-  (context-insensitive: the union over all call sites), with the trace of how it got there.
+  (context-insensitive: the union over all call sites), with the trace of how it got there;
+* what is stored in object and module state: ``self.attr`` of a class (written by any method of the
+  class, its bases or subclasses) and module globals, read back by other functions.
+
+Callees are resolved through the module index, package re-exports (``from .audit import audit_event``
+in ``shop/__init__.py``), constructors (``OrderRepository(...)`` reaches ``OrderRepository.__init__``)
+and methods on objects of a known project class (``self.repo.save(pan)`` when ``self.repo`` was made
+by ``OrderRepository()`` or annotated with it).
 
 A sink inside a helper is then reported at the sink, with the callers in its trace.
 """
@@ -19,6 +26,7 @@ from pcilint.analysis.flow import CallSite, FileFacts, FunctionFacts
 Trace = tuple  # of (path, line, note)
 SrcRef = tuple  # (path, source index)
 FnRef = tuple  # (path, function key)
+StoreRef = tuple  # ("a", path, class key, attr) | ("g", path, name)
 
 MAX_ROUNDS = 25
 MAX_TRACE = 8
@@ -49,6 +57,12 @@ class Project:
                 self.index.setdefault(".".join(parts[i:]), []).append(path)
         self.ret_params: dict[FnRef, set[str]] = {}
         self.ret_sources: dict[FnRef, dict[SrcRef, Trace]] = {}
+        self.ret_stores: dict[FnRef, set[StoreRef]] = {}
+        # who writes object/module state: ("a", path, class, attr) / ("g", path, name) -> writers
+        self.writers: dict[StoreRef, list[FnRef]] = {}
+        self._store_memo: dict[StoreRef, dict[SrcRef, Trace]] = {}
+        self._store_busy: set[StoreRef] = set()
+        self._class_refs: dict[tuple[str, str], FnRef | None] = {}
         self.param_in: dict[FnRef, dict[str, dict[SrcRef, Trace]]] = {}
         self._resolved: dict[tuple[str, str, str], list[FnRef]] = {}
         # simple class name -> classes (path, key) that name it as a base
@@ -59,6 +73,13 @@ class Project:
                 self.classes.setdefault(key.rsplit(".", 1)[-1], []).append((path, key))
                 for b in bases:
                     self.subclasses.setdefault(b, []).append((path, key))
+            for fn in f.functions.values():
+                for wkey in fn.writes:
+                    kind, _, name = wkey.partition(":")
+                    ref = ("a", path, fn.cls, name) if kind == "a" and fn.cls else ("g", path, name)
+                    if kind == "a" and not fn.cls:
+                        continue
+                    self.writers.setdefault(ref, []).append((path, fn.key))
         self._summaries()
         self._incoming()
 
@@ -71,7 +92,11 @@ class Project:
         """The project functions a call may reach (several for ``self.m`` with overrides)."""
         key = (path, fn.key, callee)
         if key not in self._resolved:
-            if callee.startswith(("self.", "cls.")):
+            if "#" in callee:
+                type_name, _, method = callee.partition("#")
+                cls = self._resolve_class(path, fn, type_name)
+                self._resolved[key] = self._class_method(cls, method) if cls else []
+            elif callee.startswith(("self.", "cls.")):
                 self._resolved[key] = self._resolve_method(path, fn, callee.partition(".")[2])
             else:
                 one = self._resolve(path, fn, callee)
@@ -112,18 +137,79 @@ class Project:
                 todo.append(skey.rsplit(".", 1)[-1])
         return out
 
+    def _class_method(self, cls: FnRef, method: str) -> list[FnRef]:
+        """The method of a class or of its nearest base class found in the project."""
+        todo, seen = [cls], set()
+        while todo:
+            cpath, ckey = todo.pop(0)
+            if (cpath, ckey) in seen or len(seen) > 50:
+                continue
+            seen.add((cpath, ckey))
+            if f"{ckey}.{method}" in self.files[cpath].functions:
+                return [(cpath, f"{ckey}.{method}")]
+            for base in self.files[cpath].classes.get(ckey, ()):
+                cands = self.classes.get(base, [])
+                todo += [c for c in cands if c[0] == cpath] or cands[:3]
+        return []
+
+    def _resolve_class(self, path: str, fn: FunctionFacts, name: str) -> FnRef | None:
+        key = (path, name)
+        if key not in self._class_refs:
+            self._class_refs[key] = self._lookup(path, fn, name, want_class=True)
+        return self._class_refs[key]
+
+    def ancestors(self, path: str, fn: FunctionFacts, name: str) -> list[tuple[str, bool]] | None:
+        """The base class names of project class ``name`` (transitively), each with whether it was
+        found in the project; None when ``name`` is not a class of the project."""
+        cls = self._resolve_class(path, fn, name)
+        if cls is None:
+            return None
+        out: list[tuple[str, bool]] = []
+        todo, seen = [cls], set()
+        while todo and len(seen) < 50:
+            ref = todo.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            for base in self.files[ref[0]].classes.get(ref[1], ()):
+                if base in ("object", "ABC"):
+                    continue
+                cands = self.classes.get(base, [])
+                found = [c for c in cands if c[0] == ref[0]] or cands[:1]
+                out.append((base, bool(found)))
+                todo += found
+        return out
+
     def _resolve(self, path: str, fn: FunctionFacts, callee: str) -> FnRef | None:
+        """A function, or for a class its ``__init__`` (a constructor call)."""
+        found = self._lookup(path, fn, callee, want_class=False)
+        if found is None:
+            return None
+        fpath, fkey = found
+        if fkey in self.files[fpath].functions:
+            return found
+        init = f"{fkey}.__init__"
+        return (fpath, init) if init in self.files[fpath].functions else None
+
+    def _lookup(self, path: str, fn: FunctionFacts | None, callee: str, want_class: bool,
+                depth: int = 0) -> FnRef | None:
+        """The function (or class) ``callee`` names, seen from ``path``; follows re-exports."""
         facts = self.files[path]
+
+        def here(key: str, in_file: FileFacts) -> bool:
+            return key in in_file.classes if want_class else (
+                key in in_file.functions or key in in_file.classes)
+
         if not callee.startswith("."):
             # nested, then module-level names of this file
-            prefix = fn.key
+            prefix = fn.key if fn is not None else ""
             while prefix:
-                if f"{prefix}.{callee}" in facts.functions:
+                if here(f"{prefix}.{callee}", facts):
                     return (path, f"{prefix}.{callee}")
                 prefix = prefix.rpartition(".")[0]
-            if callee in facts.functions and "." not in callee:
+            if here(callee, facts) and "." not in callee:
                 return (path, callee)
-            if callee.count(".") == 1 and callee in facts.functions:
+            if callee.count(".") == 1 and here(callee, facts):
                 return (path, callee)
             absolute = callee
         else:
@@ -139,8 +225,17 @@ class Project:
             mod = ".".join(names[:i])
             fkey = ".".join(names[i:])
             for candidate in self._module_files(mod, path):
-                if fkey in self.files[candidate].functions:
+                cfacts = self.files[candidate]
+                if here(fkey, cfacts):
                     return (candidate, fkey)
+                # a name the module imports (package re-exports: `from .audit import audit_event`)
+                head, _, rest = fkey.partition(".")
+                target = cfacts.imports.get(head)
+                if target and depth < 6:
+                    found = self._lookup(candidate, None, target + ("." + rest if rest else ""),
+                                         want_class, depth + 1)
+                    if found is not None:
+                        return found
         return None
 
     def _module_files(self, mod: str, near: str) -> list[str]:
@@ -185,8 +280,10 @@ class Project:
 
     # -- label expansion ----------------------------------------------------------------------------
     def expand(self, path: str, fn: FunctionFacts, labels: Iterable[Any],
-               _seen: set | None = None) -> tuple[set[str], dict[SrcRef, Trace]]:
-        """Parameters and concrete sources that ``labels`` (in ``fn``) stand for."""
+               _seen: set | None = None, stores: set | None = None
+               ) -> tuple[set[str], dict[SrcRef, Trace]]:
+        """Parameters and concrete sources that ``labels`` (in ``fn``) stand for; object and module
+        state the labels read is added to ``stores`` (resolved by :meth:`concrete`)."""
         params: set[str] = set()
         sources: dict[SrcRef, Trace] = {}
         seen = _seen if _seen is not None else set()
@@ -199,6 +296,12 @@ class Project:
                     sources[ref] = ((path, src.line, src.note),)
             elif tag == "p":
                 params.add(lab[1])
+            elif tag == "a":
+                if stores is not None and fn.cls:
+                    stores.add(("a", path, fn.cls, lab[1]))
+            elif tag == "g":
+                if stores is not None:
+                    stores.add(("g", path, lab[1]))
             elif tag == "r":
                 mark = (path, fn.key, lab[1])
                 if mark in seen:
@@ -207,33 +310,35 @@ class Project:
                 site = fn.calls.get(lab[1])
                 if site is None:
                     continue
-                self._expand_call(path, fn, site, params, sources, seen)
+                self._expand_call(path, fn, site, params, sources, seen, stores)
         return params, sources
 
     def _expand_call(self, path: str, fn: FunctionFacts, site: CallSite, params: set[str],
-                     sources: dict[SrcRef, Trace], seen: set) -> None:
+                     sources: dict[SrcRef, Trace], seen: set, stores: set | None) -> None:
         targets = self.resolve(path, fn, site.callee)
-        if not targets:
-            if site.propagate:
-                for _slot, labs in site.args:
-                    p, s = self.expand(path, fn, labs, seen)
-                    params |= p
-                    for k, v in s.items():
-                        sources.setdefault(k, v)
-            return
+        # a constructor's object holds what it was given (`Card(number=pan)`), as does an unknown call
+        propagate = site.propagate and (not targets or (
+            "#" not in site.callee and all(t[1].endswith(".__init__") for t in targets)
+            and not site.callee.endswith("__init__")))
+        if propagate:
+            for _slot, labs in site.args:
+                p, s = self.expand(path, fn, labs, seen, stores)
+                params |= p
+                for k, v in s.items():
+                    sources.setdefault(k, v)
         for target in targets:
             tfn = self.function(target)
             if tfn is not None:
-                self._expand_target(path, fn, site, target, tfn, params, sources, seen)
+                self._expand_target(path, fn, site, target, tfn, params, sources, seen, stores)
 
     def _expand_target(self, path: str, fn: FunctionFacts, site: CallSite, target: FnRef,
                        tfn: FunctionFacts, params: set[str], sources: dict[SrcRef, Trace],
-                       seen: set) -> None:
+                       seen: set, stores: set | None) -> None:
         through = self.ret_params.get(target, set())
         for slot, labs in site.args:
             if not labs or not through.intersection(self.params_for(tfn, slot)):
                 continue
-            p, s = self.expand(path, fn, labs, seen)
+            p, s = self.expand(path, fn, labs, seen, stores)
             params |= p
             for k, v in s.items():
                 if k not in sources:
@@ -242,6 +347,65 @@ class Project:
         for k, v in self.ret_sources.get(target, {}).items():
             if k not in sources:
                 sources[k] = _cap(v + ((path, site.line or fn.line, f"returned by {site.display}"),))
+        if stores is not None:
+            stores |= self.ret_stores.get(target, set())
+
+    # -- object and module state ------------------------------------------------------------------
+    def _family(self, path: str, cls: str) -> list[FnRef]:
+        """A class, its bases and its subclasses found in the project (for ``self.attr``)."""
+        out: list[FnRef] = []
+        todo, seen = [(path, cls)], set()
+        while todo and len(seen) < 50:
+            ref = todo.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            out.append(ref)
+            for base in self.files[ref[0]].classes.get(ref[1], ()):
+                cands = self.classes.get(base, [])
+                todo += [c for c in cands if c[0] == ref[0]] or cands[:3]
+        todo = [(path, cls)]
+        while todo and len(seen) < 100:
+            cpath, ckey = todo.pop()
+            for sub in self.subclasses.get(ckey.rsplit(".", 1)[-1], []):
+                if sub not in seen:
+                    seen.add(sub)
+                    out.append(sub)
+                    todo.append(sub)
+        return out
+
+    def store_contents(self, store: StoreRef) -> dict[SrcRef, Trace]:
+        """The concrete card data any function writes into ``store``."""
+        memo = self._store_memo.get(store)
+        if memo is not None:
+            return memo
+        if store in self._store_busy:
+            return {}
+        self._store_busy.add(store)
+        out: dict[SrcRef, Trace] = {}
+        try:
+            if store[0] == "a":
+                _, path, cls, attr = store
+                refs = [("a", cpath, ckey, attr) for cpath, ckey in self._family(path, cls)]
+                what = f"stored in self.{attr}"
+            else:
+                refs = [store]
+                what = f"stored in global `{store[2]}`"
+            for ref in refs:
+                for wpath, wkey in self.writers.get(ref, ()):
+                    wfn = self.function((wpath, wkey))
+                    if wfn is None:
+                        continue
+                    wk = ("a:" if ref[0] == "a" else "g:") + ref[-1]
+                    line = wfn.write_lines.get(wk) or wfn.line
+                    for k, v in self.concrete(wpath, wfn, wfn.writes.get(wk, ())).items():
+                        if k not in out:
+                            out[k] = _cap(v + ((wpath, line, f"{what} by {wfn.key}()"),))
+        finally:
+            self._store_busy.discard(store)
+        if not self._store_busy:
+            self._store_memo[store] = out
+        return out
 
     # -- fixed points -------------------------------------------------------------------------------
     def _all_functions(self) -> list[tuple[str, FunctionFacts]]:
@@ -253,11 +417,16 @@ class Project:
             changed = False
             for path, fn in fns:
                 ref = (path, fn.key)
-                params, sources = self.expand(path, fn, fn.returns)
+                stores: set = set()
+                params, sources = self.expand(path, fn, fn.returns, stores=stores)
                 old_p = self.ret_params.setdefault(ref, set())
                 old_s = self.ret_sources.setdefault(ref, {})
+                old_st = self.ret_stores.setdefault(ref, set())
                 if not params <= old_p:
                     old_p |= params
+                    changed = True
+                if not stores <= old_st:
+                    old_st |= stores
                     changed = True
                 for k, v in sources.items():
                     if k not in old_s:
@@ -271,6 +440,7 @@ class Project:
                  for site in fn.calls.values() if any(labs for _, labs in site.args)]
         for _ in range(MAX_ROUNDS):
             changed = False
+            self._store_memo.clear()  # state contents depend on what reaches parameters
             for path, fn, site in sites:
                 for target in self.resolve(path, fn, site.callee):
                     tfn = self.function(target)
@@ -295,14 +465,19 @@ class Project:
                                     changed = True
             if not changed:
                 break
+        self._store_memo.clear()
 
     def concrete(self, path: str, fn: FunctionFacts, labels: Iterable[Any]) -> dict[SrcRef, Trace]:
         """The concrete card data ``labels`` in ``fn`` may carry, each with its trace."""
-        params, sources = self.expand(path, fn, labels)
+        stores: set = set()
+        params, sources = self.expand(path, fn, labels, stores=stores)
         out = dict(sources)
         incoming = self.param_in.get((path, fn.key), {})
         for p in params:
             for k, v in incoming.get(p, {}).items():
+                out.setdefault(k, v)
+        for store in stores:
+            for k, v in self.store_contents(store).items():
                 out.setdefault(k, v)
         return out
 

@@ -3,12 +3,14 @@
 A read is a subscript or ``.get(...)`` call whose key is named as card data, on a request body:
 
 * Flask/Quart/Werkzeug: ``request.form``, ``request.json``, ``request.args``, ``request.values``,
-  ``request.data``, ``request.get_json()``, ``request.get_json(force=True)``;
+  ``request.data``, ``request.get_json()``, ``request.get_json(force=True)``; Bottle ``request.forms``,
+  Pyramid ``request.params``/``json_body``, Falcon ``req.media``/``req.get_param("...")``, Tornado
+  ``self.get_argument("...")``/``get_body_argument``, aiohttp ``await request.post()``;
 * Django: ``request.POST``, ``request.GET``, ``json.loads(request.body)``; DRF: ``request.data``,
   ``request.query_params``; the request may be ``request``, ``req``, ``self.request``, a parameter
   annotated ``Request``/``HttpRequest``, or the name ``flask.request`` is imported under;
 * FastAPI/Starlette: ``await request.json()``, ``await request.form()``,
-  ``json.loads(await request.body())``;
+  ``json.loads(await request.body())``, a ``payload: dict = Body(...)`` parameter;
 * a local alias of any of these (``data = request.get_json()``; ``data["card_number"]``), also through
   ``.copy()``, ``.dict()``, ``.to_dict()``, ``dict(...)``, and nested card objects
   (``data["card"]["number"]``, ``card = data.get("card"); card["cvc"]``).
@@ -36,10 +38,16 @@ from pcilint.analysis.literals import string_value
 from pcilint.analysis.names import PAN, Vocabulary, split_words
 
 #: Attributes of a request object that hold client-submitted data.
-BODY_ATTRIBUTES = {"form", "json", "args", "values", "data", "POST", "GET", "query_params",
-                   "query", "params", "body_params", "form_data"}
+BODY_ATTRIBUTES = {"form", "forms", "json", "json_body", "args", "values", "data", "POST", "GET",
+                   "query_params", "query", "params", "body_params", "form_data", "media"}
 #: Methods of a request object that return client-submitted data (sync or awaited).
-BODY_METHODS = {"get_json", "json", "form", "get_data", "body", "media", "get_media"}
+BODY_METHODS = {"get_json", "json", "form", "get_data", "body", "get_media", "post"}
+#: Methods of the request (Falcon ``req.get_param``) or of a Tornado handler (``self.get_argument``)
+#: that read one submitted value by key.
+REQUEST_GETTERS = {"get_param", "get_argument", "get_body_argument", "get_query_argument",
+                   "get_arguments", "get_body_arguments"}
+TORNADO_GETTERS = {"get_argument", "get_body_argument", "get_query_argument", "get_arguments",
+                   "get_body_arguments"}
 #: Raw body attributes that hold the body as text/bytes, to be parsed by ``json.loads``.
 RAW_BODY = {"body", "data", "get_data", "stream"}
 #: Functions that parse a JSON body.
@@ -52,6 +60,7 @@ GET_METHODS = {"get", "getlist", "pop", "get_all", "getone", "setdefault", "geta
 REQUEST_GLOBALS = {"flask.request", "quart.request", "bottle.request", "sanic.request",
                    "werkzeug.local.request", "flask.globals.request", "pyramid.request"}
 REQUEST_NAMES = {"request", "req", "http_request", "incoming_request"}
+WEAK_KEYS = ("pan", "cid", "csc", "cvn", "ccn")
 REQUEST_ANNOTATIONS = {"Request", "HttpRequest", "WSGIRequest", "ASGIRequest", "HTTPRequest"}
 
 
@@ -63,6 +72,12 @@ class RequestRead:
     key: str
     kind: str  # 'pan' or 'sad'
     origin: str  # e.g. "request.form", "json.loads(request.body)"
+
+    def is_weak(self, weak: frozenset[str] | set[str] = frozenset(WEAK_KEYS)) -> bool:
+        """A key such as ``pan``/``cid``/``csc`` alone (also a tax id, a client/campaign id): callers
+        should want corroboration (a card-like function, another card read) before trusting it."""
+        words = split_words(self.key)
+        return len(words) == 1 and words[0] in weak
 
 
 @dataclass
@@ -82,6 +97,12 @@ class RequestAliases:
         head = (dotted_name(ann) or "").rsplit(".", 1)[-1] if ann is not None else ""
         if head in REQUEST_ANNOTATIONS:
             self.request_objects.add(param.name.value)
+            return
+        # FastAPI/Ninja ``payload: dict = Body(...)``: the parameter is a request body
+        if isinstance(param.default, cst.Call):
+            marker = (dotted_name(param.default.func) or "").rsplit(".", 1)[-1]
+            if marker in ("Body", "Form"):
+                self.bodies[param.name.value] = f"{marker}() parameter"
 
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression,
                imports: ImportTable | None, vocab: Vocabulary) -> None:
@@ -91,13 +112,13 @@ class RequestAliases:
         name = target.value
         self.bodies.pop(name, None)
         self.card_objects.pop(name, None)
-        origin = request_body_origin(value, imports, self)
-        if origin is not None:
-            self.bodies[name] = origin
-            return
         card = _card_object_origin(value, imports, self, vocab)
         if card is not None:
             self.card_objects[name] = card
+            return
+        origin = request_body_origin(value, imports, self)
+        if origin is not None:
+            self.bodies[name] = origin
             return
         if _is_request_object(value, imports, self):
             self.request_objects.add(name)
@@ -139,6 +160,11 @@ def request_body_origin(node: cst.BaseExpression, imports: ImportTable | None = 
     node = _unwrap(node)
     if isinstance(node, cst.Name):
         return aliases.bodies.get(node.value) if aliases is not None else None
+    nested = _key_of(node)
+    if nested is not None:
+        # an object nested in a body is client-submitted too: `payload["source"]["card"]`
+        outer = request_body_origin(nested[0], imports, aliases)
+        return f"{outer}[{nested[1]!r}]" if outer is not None else None
     if isinstance(node, cst.Attribute):
         if node.attr.value in BODY_ATTRIBUTES and _is_request_object(node.value, imports, aliases):
             return f"request.{node.attr.value}"
@@ -202,6 +228,27 @@ def _card_object_origin(node: cst.BaseExpression, imports: ImportTable | None,
     return f"{origin}[{key!r}]" if origin else None
 
 
+def _getter_read(node: cst.BaseExpression, vocab: Vocabulary, imports: ImportTable | None,
+                 aliases: RequestAliases | None) -> RequestRead | None:
+    """``req.get_param("card_number")`` (Falcon), ``self.get_argument("cvv")`` (Tornado)."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in REQUEST_GETTERS and node.args
+            and node.args[0].keyword is None):
+        return None
+    key = string_value(node.args[0].value)
+    owner = node.func.value
+    method = node.func.attr.value
+    if key is None:
+        return None
+    is_handler = isinstance(owner, cst.Name) and owner.value == "self" and method in TORNADO_GETTERS
+    if not is_handler and not _is_request_object(owner, imports, aliases):
+        return None
+    kind = vocab.classify(key)
+    if kind is None:
+        return None
+    return RequestRead(node, key, kind, f"{'self' if is_handler else 'request'}.{method}()")
+
+
 def card_request_read(node: cst.BaseExpression, vocab: Vocabulary,
                       imports: ImportTable | None = None,
                       aliases: RequestAliases | None = None) -> RequestRead | None:
@@ -211,6 +258,9 @@ def card_request_read(node: cst.BaseExpression, vocab: Vocabulary,
     a body), ``request.json["card"]["number"]``.  Keys are classified by words (contract section 1), so
     ``card_last4``, ``card_brand`` and ``payment_method_id`` are not reads of card data.
     """
+    getter = _getter_read(node, vocab, imports, aliases)
+    if getter is not None:
+        return getter
     hit = _key_of(node)
     if hit is None:
         return None

@@ -121,6 +121,13 @@ class _Parser:
             i += 1
         return i
 
+    def clears(self, start: int, end: int) -> bool:
+        """Whether the expression ``t[start:end]`` is ``NULL``, ``DEFAULT`` or an empty string."""
+        if end != start + 1:
+            return False
+        tok = self.t[start]
+        return tok.upper in ("NULL", "DEFAULT") or (tok.kind == "string" and tok.text == "''")
+
     def column_list(self, i: int, table: str, statement: str) -> int:
         """``( a, b, c )`` starting at i (the ``(``)."""
         i += 1
@@ -148,9 +155,11 @@ class _Parser:
                 name, j = self.qualified_name(i)
                 if name is None or not self.is_op(j, "="):
                     return i
-                if name != "?":
+                end = self.skip_expression(j + 1, UPDATE_END)
+                # `SET card_number = NULL` purges the column: nothing is written
+                if name != "?" and not self.clears(j + 1, end):
                     self.out.append(WrittenColumn(table, name, statement))
-                i = self.skip_expression(j + 1, UPDATE_END)
+                i = end
             if self.is_op(i, ","):
                 i += 1
                 continue

@@ -109,6 +109,7 @@ class Unit:
     maybe_calls: list[str] = field(default_factory=list)  # method names on untyped receivers
     route_text: str = ""
     loaded_names: set[str] = field(default_factory=set)
+    imported_loads: list[str] = field(default_factory=list)  # qualified imported names it reads
 
 
 @dataclass
@@ -118,6 +119,10 @@ class ModuleFacts:
     stripe_context: bool
     units: dict[str, Unit] = field(default_factory=dict)
     classes: dict[str, list[str]] = field(default_factory=dict)  # class -> base names
+    #: module-level names bound to Stripe event names (``HANDLERS = {"invoice.paid": f}``)
+    dispatch_names: set[str] = field(default_factory=set)
+    #: handlers register themselves with event names (``@on("invoice.paid")``) in this module
+    registry: bool = False
 
 
 def module_name(path: str) -> tuple[str, bool]:
@@ -160,6 +165,11 @@ def _is_event_name(text: str) -> bool:
     return STRIPE_EVENT.fullmatch(text) is not None
 
 
+def _is_event_prefix(text: str) -> bool:
+    """``customer.subscription.`` / ``invoice.``: the start of Stripe event names."""
+    return text.endswith(".") and STRIPE_EVENT.fullmatch(text + "x") is not None
+
+
 class WebhookCollector(cst.BatchableCSTVisitor):
     """Collects :class:`ModuleFacts` for one file during the shared traversal."""
 
@@ -171,6 +181,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         self.bindings: Bindings = bindings_for(ctx)
         self.imports = ctx.imports
         self.classes: list[cst.ClassDef] = []
+        self.class_wrappers: dict[str, list[cst.BaseExpression]] = {}
         self.unit: Unit | None = None
         self.unit_node: cst.FunctionDef | None = None
         self.depth = 0  # nesting of function definitions inside the current unit
@@ -193,6 +204,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
                             for t in targets:
                                 if isinstance(t, cst.Name):
                                     self.module_dispatch.add(t.value)
+        self.facts.dispatch_names = set(self.module_dispatch)
 
     @staticmethod
     def _holds_event_names(value: cst.BaseExpression) -> bool:
@@ -206,6 +218,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         if self.unit is None:
             self.classes.append(node)
             self.facts.classes[node.name.value] = [dotted_name(a.value) or "" for a in node.bases]
+            self.class_wrappers[node.name.value] = _class_wrappers(node)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         if self.classes and self.classes[-1] is node:
@@ -220,6 +233,12 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         unit = Unit(qualname=qualname, class_name=cls, name=node.name.value)
         self.unit, self.unit_node = unit, node
         self._decorators(unit, node)
+        for wrapper in self.class_wrappers.get(cls, []) if cls is not None else ():
+            # decorators applied to every method of the class (Django ``@method_decorator(...,
+            # name="dispatch")`` on the class, Flask ``decorators``, Flask-RESTful ``method_decorators``)
+            if (dotted_name(wrapper) or "").split(".")[-1] not in VIEW_DECORATORS:
+                self._record_call(unit, wrapper, self.bindings.qualify_expr(wrapper) or "")
+        self._dependencies(unit, node)
         params = [p.name.value for p in node.params.params]
         if cls is not None and params and params[0] in ("self", "cls"):
             params = params[1:]
@@ -240,7 +259,25 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         unit = self.unit
         if unit.loaded_names & self.module_dispatch:
             unit.event_names = True
+        for name in unit.loaded_names:
+            target = self.imports.names.get(name)
+            if target is not None:
+                unit.imported_loads.append(absolute(target, self.facts.module,
+                                                    self.facts.is_package))
         self.unit, self.unit_node = None, None
+
+    def _dependencies(self, unit: Unit, node: cst.FunctionDef) -> None:
+        """FastAPI ``event = Depends(verified_event)`` (also inside ``Annotated[...]``): the
+        dependency runs before the endpoint, like a call from it."""
+        params = node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            for part in (param.default, param.annotation.annotation if param.annotation else None):
+                if part is None:
+                    continue
+                for call in _dependency_calls(part):
+                    if call.args:
+                        target = call.args[0].value
+                        self._record_call(unit, target, self.bindings.qualify_expr(target) or "")
 
     def _decorators(self, unit: Unit, node: cst.FunctionDef) -> None:
         for dec in node.decorators:
@@ -249,6 +286,11 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             if isinstance(expr, cst.Call):
                 call_args = list(expr.args)
                 expr = expr.func
+            if any(_is_event_name(t) for a in call_args for t in _strings(a.value)):
+                self.facts.registry = True  # @register("invoice.paid")
+            if (dotted_name(expr) or "").split(".")[-1] == "method_decorator" and call_args:
+                expr = _unwrap_call(call_args[0].value)  # @method_decorator(verify_webhook)
+                call_args = []
             raw = dotted_name(expr) or ""
             qualified = self.bindings.qualify_expr(expr) or raw
             last = raw.split(".")[-1]
@@ -328,6 +370,9 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             return
         if "stripe" in qualified.lower():
             unit.mentions_stripe = True
+        if last == "startswith" and node.args and any(
+                _is_event_prefix(t) for t in _strings(node.args[0].value)):
+            unit.event_names = True  # event.type.startswith("customer.subscription.")
         if last in VERIFY_METHODS:
             unit.verifies = True
             self._check_verification_args(unit, node, last)
@@ -410,6 +455,43 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             if isinstance(stmt, cst.Try):
                 self._try(unit, stmt, body[i + 1:])
 
+    def visit_If(self, node: cst.If) -> None:
+        """``if endpoint_secret: event = construct_event(...)`` - verification made optional.
+
+        When the secret is not configured the raw payload parsed before is processed unverified
+        (Stripe's own sample).  An ``else`` branch that leaves, or a secret that is a non-empty
+        literal, makes the check unconditional.
+        """
+        unit = self.unit
+        if unit is None:
+            return
+        test, negated = node.test, False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, True
+        guards = _guard_codes(test)
+        if not guards:
+            return
+        branch = node.orelse if negated else node.body
+        other = node.body if negated else node.orelse
+        if branch is None or isinstance(branch, cst.If):
+            return
+        call = _find_verify_call(branch.body if isinstance(branch, cst.Else) else branch)
+        if call is None:
+            return
+        secret = _secret_arg(call)
+        if secret is None or _code(secret) not in guards:
+            return
+        value = constant_value(self.bindings.value_of(secret, self.unit_node))
+        if isinstance(value, str) and value.strip():
+            return  # a literal secret: always set (PCI702's business)
+        if other is not None:
+            body = other.body if isinstance(other, cst.Else) else other
+            if isinstance(body, cst.BaseSuite) and _handler_behaviour(body)[0]:
+                return  # else: return 400
+        unit.defects.append(("optional", self._line(node),
+                             "verifies the signature only when the secret is set (`if "
+                             f"{_code(test)}:`), otherwise it processes the raw payload"))
+
     def _try(self, unit: Unit, node: cst.Try, following: list[cst.BaseStatement]) -> None:
         """A ``SignatureVerificationError`` (or broader) handler that lets the event through."""
         verify_call = _find_verify_call(node.body)
@@ -476,6 +558,98 @@ class WebhookCollector(cst.BatchableCSTVisitor):
     def _reportable(self, unit: Unit) -> bool:
         """Whether a finding may land on this unit's def (only then is its position computed)."""
         return bool(unit.defects or (unit.endpoint and self.facts.stripe_context))
+
+
+_EMPTY = cst.Module(body=[])
+
+
+def _code(node: cst.CSTNode) -> str:
+    return _EMPTY.code_for_node(node).strip()
+
+
+def _guard_codes(test: cst.BaseExpression) -> set[str]:
+    """The expressions an ``if`` test checks for being set: ``secret``, ``settings.X``,
+    ``secret is not None``, ``a and b``."""
+    if isinstance(test, (cst.Name, cst.Attribute, cst.Subscript)):
+        return {_code(test)}
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _guard_codes(test.left) | _guard_codes(test.right)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+            test.comparisons[0].operator, (cst.IsNot, cst.NotEqual)):
+        return _guard_codes(test.left)
+    if isinstance(test, cst.Call) and dotted_name(test.func) in ("bool", "len"):
+        return _guard_codes(test.args[0].value) if test.args else set()
+    return set()
+
+
+def _secret_arg(call: cst.Call) -> cst.BaseExpression | None:
+    func = call.func
+    method = func.attr.value if isinstance(func, cst.Attribute) else (dotted_name(func) or "")
+    if method not in SECRET_ARG:
+        return None
+    index, keyword = SECRET_ARG[method]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return positional[index].value if index < len(positional) else None
+
+
+def _dependency_calls(node: cst.BaseExpression) -> list[cst.Call]:
+    """``Depends(f)`` / ``Security(f)`` calls in a parameter default or annotation."""
+    out: list[cst.Call] = []
+    if isinstance(node, cst.Call):
+        if (dotted_name(node.func) or "").split(".")[-1] in ("Depends", "Security"):
+            out.append(node)
+    elif isinstance(node, cst.Subscript):  # Annotated[Event, Depends(f)]
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                out += _dependency_calls(element.slice.value)
+    return out
+
+
+def _unwrap_call(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``verify(secret=...)`` -> ``verify``: a decorator factory stands for what it builds."""
+    return expr.func if isinstance(expr, cst.Call) else expr
+
+
+CLASS_DECORATOR_ATTRS = {"decorators", "method_decorators"}
+
+
+def _class_wrappers(node: cst.ClassDef) -> list[cst.BaseExpression]:
+    """Decorators a class applies to its methods (as expressions naming the wrapper)."""
+    out: list[cst.BaseExpression] = []
+    for dec in node.decorators:
+        expr = dec.decorator
+        if isinstance(expr, cst.Call) and (dotted_name(expr.func) or "").split(".")[-1] == \
+                "method_decorator":
+            if expr.args:
+                value = expr.args[0].value
+                values = ([e.value for e in value.elements]
+                          if isinstance(value, (cst.List, cst.Tuple)) else [value])
+                out += [_unwrap_call(v) for v in values]
+        else:
+            out.append(_unwrap_call(expr))
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+                continue
+            targets = ([t.target for t in small.targets] if isinstance(small, cst.Assign)
+                       else [small.target])
+            if not any(isinstance(t, cst.Name) and t.value in CLASS_DECORATOR_ATTRS
+                       for t in targets):
+                continue
+            containers = [small.value]
+            if isinstance(small.value, cst.Dict):  # Flask-RESTful {"post": [...]}
+                containers = [e.value for e in small.value.elements
+                              if isinstance(e, cst.DictElement)]
+            for container in containers:
+                if isinstance(container, (cst.List, cst.Tuple)):
+                    out += [_unwrap_call(e.value) for e in container.elements]
+    return [e for e in out if dotted_name(e) is not None]
 
 
 def _loads(node: cst.FunctionDef | None, name: str) -> int:

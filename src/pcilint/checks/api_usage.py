@@ -174,7 +174,9 @@ class ApiUsage(CheckKind):
                 if not check.references or state["compare"] or state["import"] \
                         or id(node) in attr_names:
                     return
-                ref_names = names(node)
+                # imports only: ``ctx = ssl._create_unverified_context()`` makes ``ctx`` an
+                # instance of what the call returned, not a reference to the function
+                ref_names = (ctx.imports.qualify(node), dotted_name(node))
                 if ref_names[0] == ref_names[1] and isinstance(node, cst.Name):
                     return  # a bare name that was not imported: a local of the same name
                 for spec in check.references:

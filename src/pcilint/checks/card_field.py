@@ -25,7 +25,8 @@ Each rule lists its frameworks as data (``frameworks:``), one mapping per framew
 ``name_keywords``
     keyword arguments that give the stored/posted name (``db_column``, ``alias``, ``data_key``).
 ``label``
-    true: a ``label=`` keyword (or, with ``label_positional``, a first positional string) that says
+    true: a ``label=``/``verbose_name=`` keyword (or, with ``label_positional``, a first positional
+    string), also inside ``_()``/``gettext_lazy()``, that says
     ``"Card number"``/``"CVC"`` marks an otherwise neutrally named field.
 ``anywhere``
     true: constructor calls outside class bodies with a card-named column argument are fields too
@@ -54,7 +55,7 @@ import libcst as cst
 
 from pcilint.analysis.declarations import (
     PatternSet, WEAK_NAMES, annotation_card_kind, annotation_refs, declared_card_data, describe,
-    has_safe_word, label_card_data,
+    has_card_context, has_safe_word, is_weak, label_card_data,
 )
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
@@ -68,7 +69,7 @@ from pcilint.prefilter import card_data_terms, compile_terms, identifier_terms
 
 FRAMEWORK_KEYS = {"name", "constructors", "exclude", "typed", "annotations", "bases",
                   "class_keyword", "column_argument", "name_keywords", "label", "label_positional",
-                  "anywhere", "meta_fields", "meta_bases"}
+                  "anywhere", "meta_fields", "meta_bases", "migrations"}
 VALIDATE_METHODS = {"parse_obj", "model_validate", "parse_raw", "model_validate_json", "validate",
                     "construct", "model_construct", "from_orm", "load", "loads"}
 
@@ -89,6 +90,7 @@ class Framework:
     anywhere: bool
     meta_fields: bool
     meta_bases: PatternSet
+    migrations: bool = False
 
 
 @dataclass
@@ -147,6 +149,67 @@ def _is_sanitized(value: cst.BaseExpression) -> bool:
     return found
 
 
+TRANSLATORS = {"_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy", "lazy_gettext", "pgettext",
+               "pgettext_lazy", "_l", "N_", "l_"}
+
+
+def _label_text(node: cst.BaseExpression) -> str | None:
+    """A label string, also through a translation call (``_("Card number")``)."""
+    if isinstance(node, cst.Call) and node.args:
+        name = (dotted_name(node.func) or "").rsplit(".", 1)[-1]
+        if name in TRANSLATORS:
+            return string_value(node.args[-1].value)
+        return None
+    return string_value(node)
+
+
+#: Packages whose names a project module may re-export for its field declarations.
+FRAMEWORK_PACKAGES = {"django", "sqlalchemy", "flask_sqlalchemy", "peewee", "playhouse", "tortoise",
+                      "mongoengine", "flask_mongoengine", "wtforms", "flask_wtf", "rest_framework",
+                      "marshmallow", "sqlmodel", "odmantic", "beanie"}
+
+
+def _too_short_for_pan(call: cst.Call) -> bool:
+    """A column or field whose declared length cannot hold a card number (13-19 digits): it keeps
+    the last four or the BIN.  ``max_length=4``, ``String(4)``, ``sa.CHAR(length=6)``."""
+    for arg in call.args:
+        value = arg.value
+        if arg.keyword is not None and arg.keyword.value in ("max_length", "length") \
+                and isinstance(value, cst.Integer):
+            return int(value.value) <= 6
+        if arg.keyword is None and isinstance(value, cst.Call) and value.args \
+                and (dotted_name(value.func) or "").rsplit(".", 1)[-1].upper() in (
+                    "STRING", "CHAR", "VARCHAR", "UNICODE", "NVARCHAR", "NCHAR"):
+            first = value.args[0]
+            if first.keyword is None or first.keyword.value == "length":
+                if isinstance(first.value, cst.Integer):
+                    return int(first.value.value) <= 6
+    return False
+
+
+def _fieldish(name: str) -> bool:
+    """A name that could be a field type: ``CharField``, ``Column``, ``mapped_column``, ``Str``."""
+    return name.endswith(("Field", "Column", "column")) or name in ("Str", "String", "Int", "Integer")
+
+
+#: Methods that register a route's handler imperatively (FastAPI/Starlette, Flask).
+ROUTE_REGISTRATIONS = {"add_api_route": ("endpoint", 1), "add_route": ("endpoint", 1),
+                       "add_url_rule": ("view_func", 2), "add_api_websocket_route": ("endpoint", 1)}
+
+
+def _registered_handler(call: cst.Call) -> str | None:
+    """``app.add_api_route("/pay", pay, methods=["POST"])`` -> ``"pay"``."""
+    if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in ROUTE_REGISTRATIONS:
+        return None
+    keyword, index = ROUTE_REGISTRATIONS[call.func.attr.value]
+    positional = [a for a in call.args if a.keyword is None and a.star == ""]
+    handler = next((a.value for a in call.args if a.keyword is not None
+                    and a.keyword.value == keyword), None)
+    if handler is None and len(positional) > index:
+        handler = positional[index].value
+    return handler.value if isinstance(handler, cst.Name) else None
+
+
 def _module_of(path: str) -> str:
     p = PurePosixPath(path)
     parts = list(p.with_suffix("").parts)
@@ -200,8 +263,9 @@ class CardField(CheckKind):
                 name_keywords=tuple(spec.get("name_keywords") or ()), label=bool(spec.get("label")),
                 label_positional=bool(spec.get("label_positional")),
                 anywhere=bool(spec.get("anywhere")), meta_fields=bool(spec.get("meta_fields")),
-                meta_bases=pats("meta_bases")))
+                meta_bases=pats("meta_bases"), migrations=bool(spec.get("migrations"))))
         self.base_frameworks = [f for f in self.frameworks if f.bases]
+        self.ctor_frameworks = [f for f in self.frameworks if f.constructors and not f.typed]
         self.weak = tuple(self.p["weak_names"])
 
     def prefilter_terms(self) -> list[str] | None:
@@ -210,15 +274,30 @@ class CardField(CheckKind):
         return card_data_terms()
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _constructor(self, call: cst.Call, imports: ImportTable) -> tuple[Framework, cst.Call, bool] | None:
-        """The framework whose field constructor ``call`` is (looking through one wrapper such as
-        ``encrypt(models.CharField())``), the constructor call, and whether it is encrypted."""
-        name = imports.qualify(call.func)
+    def _framework_of(self, name: str | None) -> Framework | None:
         for fw in self.frameworks:
             if fw.constructors and fw.constructors.match(name) and not fw.exclude.match(name):
-                return fw, call, "encrypt" in (name or "").lower()
+                return fw
+        return None
+
+    def _constructor(self, call: cst.Call, imports: ImportTable,
+                     stars: tuple[str, ...] = ()) -> tuple[Framework, cst.Call, bool] | None:
+        """The framework whose field constructor ``call`` is (looking through one wrapper such as
+        ``encrypt(models.CharField())``), the constructor call, and whether it is encrypted.
+        ``stars``: modules star-imported by the file (``from django.db.models import *``), tried for
+        a bare name the imports do not bind."""
+        name = imports.qualify(call.func)
+        fw = self._framework_of(name)
+        if fw is None and stars and isinstance(call.func, cst.Name) \
+                and not imports.is_imported(call.func.value):
+            for star in stars:
+                fw = self._framework_of(f"{star}.{call.func.value}")
+                if fw is not None:
+                    break
+        if fw is not None:
+            return fw, call, "encrypt" in (name or "").lower()
         if call.args and isinstance(call.args[0].value, cst.Call):
-            inner = self._constructor(call.args[0].value, imports)
+            inner = self._constructor(call.args[0].value, imports, stars)
             if inner is not None:
                 fw, inner_call, enc = inner
                 return fw, inner_call, enc or "encrypt" in (name or "").lower()
@@ -249,20 +328,27 @@ class CardField(CheckKind):
             ctor = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
             kind = vocab.classify(re.sub(r"(Form)?Field$", "", ctor))
             return (kind, names[0] if names else ctor) if kind else None
+        short = call is not None and _too_short_for_pan(call)
         for n in names:
             kind = declared_card_data(n, vocab, class_name, siblings, self.weak)
+            if kind == PAN and short:
+                return None  # `card_num = CharField(max_length=4)  # last 4 digits`
             if kind:
                 return kind, n
+        if short:
+            return None
         if fw.label and call is not None and names and not any(has_safe_word(n, vocab) for n in names):
             label = None
             for arg in call.args:
-                if arg.keyword is not None and arg.keyword.value == "label":
-                    label = string_value(arg.value)
+                if arg.keyword is not None and arg.keyword.value in ("label", "verbose_name"):
+                    label = _label_text(arg.value)
             if label is None and fw.label_positional and call.args and call.args[0].keyword is None:
-                label = string_value(call.args[0].value)
+                label = _label_text(call.args[0].value)
             if label:
                 kind = label_card_data(label, vocab)
-                if kind:
+                # a label "PAN" alone is a tax id until the class says it is about cards
+                if kind and (not is_weak(label, self.weak)
+                             or has_card_context(class_name, siblings, vocab, self.weak)):
                     return kind, names[0]
         return None
 
@@ -323,7 +409,15 @@ class CardField(CheckKind):
         vocab = vocabulary(ctx.settings.sensitive_names)
         imports = ctx.imports
         facts: dict[str, Any] = {"module": _module_of(ctx.path), "classes": [], "route_refs": [],
-                                 "constructed": []}
+                                 "constructed": [], "candidates": [], "field_classes": {},
+                                 "reexports": {}}
+        stars: list[str] = []
+        if self.ctor_frameworks:
+            # what a module re-exports to others (`core/db/__init__.py`:
+            # `from django.db.models import CharField`), for fields declared through it
+            for local, qualified in imports.names.items():
+                if qualified.split(".", 1)[0] in FRAMEWORK_PACKAGES or _fieldish(local):
+                    facts["reexports"][local] = qualified
         ctx.shared.setdefault("card-field-facts", {})[self.rule.id] = facts
 
         class Visitor(cst.BatchableCSTVisitor):
@@ -332,22 +426,39 @@ class CardField(CheckKind):
                 self.functions: list[str] = []
                 self.class_depth = 0
 
+                self.defs: dict[str, cst.FunctionDef] = {}
+                self.registered: list[str] = []  # handlers passed to app.add_api_route(...)
+
+            def _route_refs(self, node: cst.FunctionDef) -> None:
+                params = node.params
+                for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                    if param.annotation is not None:
+                        facts["route_refs"] += annotation_refs(param.annotation.annotation,
+                                                               imports)
+
             def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
                 self.functions.append(node.name.value)
-                if check.p["request_body_only"] and is_route_handler(node):
-                    params = node.params
-                    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-                        if param.annotation is not None:
-                            facts["route_refs"] += annotation_refs(param.annotation.annotation,
-                                                                   imports)
+                if check.p["request_body_only"]:
+                    if is_route_handler(node, imports):
+                        self._route_refs(node)
+                    else:
+                        self.defs.setdefault(node.name.value, node)
 
             def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
                 self.functions.pop()
 
+            def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+                if isinstance(node.names, cst.ImportStar) and node.module is not None \
+                        and not node.relative:
+                    stars.append(dotted_name(node.module) or "")
+
             def visit_ClassDef(self, node: cst.ClassDef) -> None:
-                check._class(ctx, node, vocab, facts)
+                check._class(ctx, node, vocab, facts, tuple(stars))
 
             def leave_Module(self, original_node: cst.Module) -> None:
+                for name in dict.fromkeys(self.registered):
+                    if name in self.defs:
+                        self._route_refs(self.defs[name])
                 # What this file alone decides (the project phase adds cross-module cases; the
                 # engine drops the duplicates).
                 if check.base_frameworks:
@@ -359,9 +470,13 @@ class CardField(CheckKind):
             def visit_Call(self, node: cst.Call) -> None:
                 if check.p["request_body_only"]:
                     check._constructed_from_request(node, imports, facts)
+                    handler = _registered_handler(node)
+                    if handler is not None:
+                        self.registered.append(handler)
                 if self.functions and self.functions[-1] in check.p["skip_functions"]:
                     return
                 check._anywhere_call(ctx, node, vocab)
+                check._migration_call(ctx, node, vocab)
 
         return Visitor()
 
@@ -401,11 +516,15 @@ class CardField(CheckKind):
             ctx.report(self.rule, node, **self._fields(kind, column, fw, encrypted))
 
     def _class(self, ctx: FileContext, node: cst.ClassDef, vocab: Vocabulary,
-               facts: dict[str, Any]) -> None:
+               facts: dict[str, Any], stars: tuple[str, ...] = ()) -> None:
         imports = ctx.imports
         if not isinstance(node.body, cst.IndentedBlock):
             return
         class_name = node.name.value
+        if self.ctor_frameworks and _fieldish(class_name):
+            # a project field type (`class UpperCharField(models.CharField)`), resolved later
+            facts["field_classes"][class_name] = [imports.qualify(a.value) or "?"
+                                                  for a in node.bases if a.keyword is None]
         statements: list[tuple[str, cst.BaseSmallStatement]] = []
         for stmt in node.body.body:
             if isinstance(stmt, cst.SimpleStatementLine):
@@ -419,26 +538,44 @@ class CardField(CheckKind):
                         statements.append((target.value, small))
         siblings = [n for n, small in statements if not self._is_relation(small.value, imports)]
         bases = [imports.qualify(a.value) or "?" for a in node.bases if a.keyword is None]
+        # a class decorator that makes a schema (`@dataclass`, `@pydantic.dataclasses.dataclass`)
+        # counts like a base class
+        for dec in node.decorators:
+            expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+            qualified = imports.qualify(expr)
+            if qualified and any(fw.bases.match(qualified) for fw in self.base_frameworks):
+                bases.append(qualified)
         keywords = {a.keyword.value: (dotted_name(a.value) or "") for a in node.keywords
                     if a.keyword is not None}
         cls = ClassFacts(class_name, bases, keywords)
         reported: set[str] = set()
-        masked = self._masked_attributes(node) if _SANITIZED_HINT.search(ctx.text) and any(
-            isinstance(st, cst.FunctionDef) for st in node.body.body) else set()
+        has_methods = any(isinstance(st, cst.FunctionDef) for st in node.body.body)
+        masked_cache: list[set[str]] = []
+
+        def masked(attr: str) -> bool:
+            # computed only for a class that has a card-named field (walking every class is costly)
+            if not has_methods:
+                return False
+            if not masked_cache:
+                masked_cache.append(self._masked_attributes(node)
+                                    if _SANITIZED_HINT.search(ctx.text) else set())
+            return attr in masked_cache[0]
+
         for attr, small in statements:
-            if attr in masked:
-                continue
             value = small.value
             hit = None
             if isinstance(value, cst.Call):
-                hit = self._constructor(value, imports)
+                hit = self._constructor(value, imports, stars)
+                if hit is None and self.ctor_frameworks:
+                    self._candidate(ctx, small, value, attr, vocab, class_name, siblings, facts,
+                                    masked)
             if hit is not None:
                 fw, call, encrypted = hit
                 if self._has_relation_argument(call):
                     continue
                 result = self._classify(fw, self._names_of(fw, attr, call), call, imports, vocab,
                                         class_name, siblings)
-                if result:
+                if result and not masked(attr):
                     ctx.report(self.rule, small.target if isinstance(small, cst.AnnAssign)
                                else small.targets[0].target,
                                **self._fields(result[0], result[1], fw, encrypted))
@@ -471,7 +608,7 @@ class CardField(CheckKind):
                     break
             if kind_name is None and ann_kind == PAN:
                 kind_name = (PAN, attr)
-            if kind_name is None:
+            if kind_name is None or masked(attr):
                 continue
             if mapped is not None:
                 ctx.report(self.rule, small.target, **self._fields(kind_name[0], kind_name[1],
@@ -484,6 +621,83 @@ class CardField(CheckKind):
         self._meta_fields(ctx, node, bases, vocab, class_name, {n for n, _ in statements})
         if self.base_frameworks and bases:
             facts["classes"].append(cls)
+
+    def _candidate(self, ctx: FileContext, small: Any, call: cst.Call, attr: str,
+                   vocab: Vocabulary, class_name: str, siblings: list[str], facts: dict[str, Any],
+                   masked: Any) -> None:
+        """A card-named class attribute built by a constructor no framework pattern knows
+        (``cvv = UpperCharField()``, ``pan = fields.CharField()`` through a project module):
+        kept for the project phase, which resolves project field subclasses and re-exports."""
+        func = call.func
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return
+        if not _fieldish(func.attr.value if isinstance(func, cst.Attribute) else func.value):
+            return
+        if self._has_relation_argument(call):
+            return
+        kind = declared_card_data(attr, vocab, class_name, siblings, self.weak)
+        if kind is None or masked(attr) or (kind == PAN and _too_short_for_pan(call)):
+            return
+        target = small.target if isinstance(small, cst.AnnAssign) else small.targets[0].target
+        line, col, end_line, end_col = ctx.position(target)
+        facts["candidates"].append({"ctor": ctx.imports.qualify(func), "name": attr, "kind": kind,
+                                    "line": line, "column": col, "end_line": end_line,
+                                    "end_column": end_col})
+
+    def _migration_call(self, ctx: FileContext, node: cst.Call, vocab: Vocabulary) -> None:
+        """Django migrations declare columns too: ``migrations.AddField(model_name="order",
+        name="card_number", field=models.CharField(...))``, ``AlterField``, and the
+        ``fields=[("cvv", models.CharField(...)), ...]`` of ``CreateModel``."""
+        func = node.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else \
+            func.value if isinstance(func, cst.Name) else ""
+        if last not in ("AddField", "AlterField", "CreateModel"):
+            return
+        fws = [fw for fw in self.frameworks if fw.migrations]
+        if not fws:
+            return
+        op = (ctx.imports.qualify(node.func) or "").rsplit(".", 2)
+        if len(op) < 2 or op[-2] != "migrations" or op[-1] not in ("AddField", "AlterField",
+                                                                   "CreateModel"):
+            return
+
+        def arg(keyword: str, index: int) -> cst.BaseExpression | None:
+            for i, a in enumerate(node.args):
+                if (a.keyword is not None and a.keyword.value == keyword) \
+                        or (a.keyword is None and a.star == "" and i == index):
+                    return a.value
+            return None
+
+        pairs: list[tuple[cst.BaseExpression, cst.BaseExpression | None]] = []
+        if op[-1] == "CreateModel":
+            model = arg("name", 0)
+            fields = arg("fields", 1)
+            if isinstance(fields, (cst.List, cst.Tuple)):
+                for el in fields.elements:
+                    if isinstance(el.value, cst.Tuple) and len(el.value.elements) >= 2:
+                        pairs.append((el.value.elements[0].value, el.value.elements[1].value))
+        else:
+            model = arg("model_name", 0)
+            pairs.append((arg("name", 1), arg("field", 2)))
+        model_name = string_value(model) if model is not None else None
+        named = [(n, string_value(n), f) for n, f in pairs if n is not None]
+        siblings = [s for _, s, f in named if s and not self._is_relation(f, ctx.imports)]
+        for name_node, name, field_call in named:
+            if not name or not isinstance(field_call, cst.Call):
+                continue
+            hit = self._constructor(field_call, ctx.imports)
+            if hit is None or hit[0] not in fws or self._has_relation_argument(hit[1]):
+                continue
+            fw, call, encrypted = hit
+            names = self._names_of(fw, name, call)
+            # no class here to say `number` is a card's (a model may mask it before saving)
+            result = self._classify(fw, names, call, ctx.imports, vocab, None, siblings)
+            if result is None:
+                weak = next((n for n in names if is_weak(n, self.weak)), None)
+                if weak and has_card_context(model_name, siblings, vocab, self.weak):
+                    result = (vocab.classify(weak) or PAN, weak)
+            if result:
+                ctx.report(self.rule, name_node, **self._fields(result[0], result[1], fw, encrypted))
 
     def _meta_fields(self, ctx: FileContext, node: cst.ClassDef, bases: list[str],
                      vocab: Vocabulary, class_name: str, declared: set[str]) -> None:
@@ -515,25 +729,67 @@ class CardField(CheckKind):
 
     def project_facts(self, ctx: FileContext) -> Any:
         facts = ctx.shared.get("card-field-facts", {}).get(self.rule.id)
-        if not facts or not self.base_frameworks:
+        if not facts or not (self.base_frameworks or self.ctor_frameworks):
             return None
-        if not facts["classes"] and not facts["route_refs"] and not facts["constructed"]:
+        if not facts["classes"] and not facts["route_refs"] and not facts["constructed"] \
+                and not facts["candidates"] and not facts["field_classes"] \
+                and not facts["reexports"]:
             return None
-        if facts["classes"]:
-            # inheritance and request-body use across modules: the bases' modules, and the files
-            # that import these classes (route handlers, subclasses)
-            for cls in facts["classes"]:
-                for base in cls.bases:
-                    if base != "?":
-                        ctx.need_module(base)
-            ctx.need_importers()
+        _declare_dependencies(ctx, facts)
         return facts
 
     # -- the project phase: inheritance across modules, request-body use --------------------------
     def check_project(self, facts: dict[str, Any], report: ProjectReporter) -> None:
-        for path, fld, fw in self._resolve(facts):
+        found = self._resolve(facts) if self.base_frameworks else []
+        if self.ctor_frameworks:
+            found += self._resolve_constructors(facts)
+        for path, fld, fw in found:
             report.report(self.rule, path, fld["line"], fld["column"], fld["end_line"],
                           fld["end_column"], **self._fields(fld["kind"], fld["name"], fw, False))
+
+    def _resolve_constructors(self, facts: dict[str, Any]) -> list[tuple[str, dict[str, Any], Framework]]:
+        """Candidates whose constructor is a framework field after all: a project subclass
+        (``class UpperCharField(models.CharField)``, in any module) or a name a project module
+        re-exports (``from core.db import CharField``)."""
+        modules: dict[str, dict[str, Any]] = {f["module"]: f for f in facts.values()}
+
+        def module_facts(mod: str) -> dict[str, Any] | None:
+            if mod in modules:
+                return modules[mod]
+            hits = [m for m in modules if m.endswith("." + mod)]
+            return modules[hits[0]] if len(hits) == 1 else None
+
+        def framework(ref: str, module: str, depth: int = 0) -> Framework | None:
+            if depth > 6 or not ref:
+                return None
+            if ref.startswith("."):
+                dots = len(ref) - len(ref.lstrip("."))
+                package = module.split(".")[:-dots]
+                ref = ".".join([*package, ref.lstrip(".")])
+            fw = self._framework_of(ref)
+            if fw is not None:
+                return fw if not fw.typed else None
+            mod, _, name = ref.rpartition(".")
+            if not mod:  # a bare name defined in this very module
+                mod = module
+            target = module_facts(mod)
+            if target is None:
+                return None
+            if name in target["reexports"] and target["reexports"][name] != ref:
+                return framework(target["reexports"][name], target["module"], depth + 1)
+            for base in target["field_classes"].get(name, ()):
+                fw = framework(base, target["module"], depth + 1)
+                if fw is not None:
+                    return fw
+            return None
+
+        out = []
+        for path, f in facts.items():
+            for cand in f["candidates"]:
+                fw = framework(cand["ctor"] or "", f["module"])
+                if fw is not None:
+                    out.append((path, cand, fw))
+        return out
 
     def _resolve(self, facts: dict[str, Any]) -> list[tuple[str, dict[str, Any], Framework]]:
         """The annotated card fields of every class that is (transitively) a framework class - and,
@@ -561,7 +817,11 @@ class CardField(CheckKind):
                 m = key[0]
                 if m == mod or m.endswith("." + mod) or mod.endswith("." + m):
                     return key
-            return None
+            # a package re-exporting its submodule's class (`from app.schemas import CardIn`,
+            # defined in app/schemas/payments.py)
+            inside = [key for key in candidates
+                      if key[0].startswith(mod + ".") or ("." + mod + ".") in key[0]]
+            return inside[0] if len(inside) == 1 else None
 
         memo: dict[tuple[str, str], Framework | None] = {}
 
@@ -633,3 +893,22 @@ class CardField(CheckKind):
 
 
 __all__ = ["CardField", "split_words"]
+
+
+def _declare_dependencies(ctx: FileContext, facts: dict[str, Any]) -> None:
+    """Tell the engine which other files the project phase needs (see pcilint.prefilter): for
+    inheritance and request-body use, the bases' modules and the files importing these classes
+    (route handlers, subclasses); for project field types, the modules defining a candidate's
+    constructor, a field class's bases and what a module re-exports."""
+    if facts["classes"]:
+        for cls in facts["classes"]:
+            for base in cls.bases:
+                if base != "?":
+                    ctx.need_module(base)
+        ctx.need_importers()
+    refs = [cand["ctor"] for cand in facts["candidates"]]
+    refs += [base for bases in facts["field_classes"].values() for base in bases]
+    refs += list(facts["reexports"].values())
+    for ref in refs:
+        if ref and ref != "?":
+            ctx.need_module(ref)

@@ -13,6 +13,9 @@ Sinks are data, Semgrep-style, so a team can add its own logger, ORM or client i
           args: all                                    # which arguments count: all, or a list of
                                                        # positions, keyword names, "receiver"
           display: "{raw}"                             # how the message names the sink
+        - calls: ["*.models.*"]
+          project_classes: ["*Model", "Base"]          # when the callee is a class of the scanned
+                                                       # project, one of its bases must match
 
 Findings are reported at the line where the sink's statement starts (contract section 3), with the
 trace from the source - across functions and modules - to the sink.  All reporting happens in the
@@ -34,7 +37,11 @@ from pcilint.findings import TraceStep
 from pcilint.prefilter import card_data_terms
 
 SINK_KEYS = {"calls", "methods", "receivers", "receiver_types", "args", "exclude_args", "display",
-             "events", "unless_receivers", "unless_calls", "class_bases"}
+             "events", "unless_receivers", "unless_calls", "class_bases", "project_classes"}
+# Bases that say a class is a plain value object (its constructor stores nothing), even when its
+# name matches a `project_classes` glob (pydantic's BaseModel ends in "Model").
+VALUE_BASES = frozenset({"BaseModel", "BaseSettings", "RootModel", "TypedDict", "NamedTuple", "Enum",
+                         "IntEnum", "StrEnum", "Exception", "Protocol", "Generic", "Struct"})
 WHAT = {"pan": "card number", "sad": "sensitive authentication data"}
 
 
@@ -51,6 +58,7 @@ class _Sink:
     events: frozenset[str]
     unless_calls: tuple[str, ...] = ()
     class_bases: tuple[str, ...] = ()
+    project_classes: tuple[str, ...] = ()
 
     def matches(self, ev: SinkEvent) -> bool:
         if ev.kind not in self.events:
@@ -98,6 +106,8 @@ class SinkHit:
     column: int
     sink: str
     parts: tuple[tuple[frozenset, str | None], ...]  # per tainted argument: (labels, display name)
+    callee: str = ""
+    project_classes: tuple[str, ...] = ()  # the sink's `project_classes` (checked in the project phase)
 
 
 @register
@@ -144,6 +154,7 @@ class CardDataSink(CheckKind):
                 events=frozenset(_strs(spec.get("events")) or ["call"]),
                 unless_calls=tuple(_strs(spec.get("unless_calls"))),
                 class_bases=tuple(_strs(spec.get("class_bases"))),
+                project_classes=tuple(_strs(spec.get("project_classes"))),
             ))
 
     def _error(self, msg: str) -> RuleError:
@@ -177,7 +188,10 @@ class CardDataSink(CheckKind):
             parts = tuple((v.all_labels(), v.hint) for v in vals)
             hits.append(SinkHit(ev.fn, line, col, sink.display.format(
                 raw=ev.raw, method=ev.method or "", callee=ev.callee,
-                receiver=ev.receiver or ""), parts))
+                receiver=ev.receiver or ""), parts,
+                # the class whose constructor (`Card(...)`) or class method (`Card.create`) is called
+                ev.callee if ev.method is None or ev.callee.count(".") == 0
+                else ev.callee.rsplit(".", 1)[0], sink.project_classes))
         facts = flow.finish()
         _declare_dependencies(ctx, facts)
         return {"flow": facts, "hits": hits}
@@ -195,6 +209,8 @@ class CardDataSink(CheckKind):
             for hit in f["hits"]:
                 fn = flow.functions.get(hit.fn)
                 if fn is None:
+                    continue
+                if hit.project_classes and not _class_may_match(project, path, fn, hit):
                     continue
                 found: dict = {}
                 hint = None
@@ -221,6 +237,20 @@ class CardDataSink(CheckKind):
                 report.report(self.rule, path, hit.line, hit.column, hit.line, end, trace=steps,
                               what=WHAT.get(src.category, "card data"), name=hint or src.name,
                               origin=origin, sink=hit.sink)
+
+
+def _class_may_match(project: Any, path: str, fn: Any, hit: SinkHit) -> bool:
+    """False when the callee is a class of the scanned project whose known bases rule it out
+    (a dataclass or pydantic model in a ``models`` module is not an ORM model)."""
+    ancestors = project.ancestors(path, fn, hit.callee)
+    if ancestors is None:
+        return True  # not a project class: keep the name-based match
+    names = [name for name, _known in ancestors]
+    if any(n in VALUE_BASES for n in names):
+        return False
+    if any(fnmatch.fnmatchcase(n, g) for n in names for g in hit.project_classes):
+        return True
+    return not all(known for _name, known in ancestors) and bool(ancestors)
 
 
 def _strs(value: Any) -> list[str]:

@@ -108,6 +108,66 @@ class InsecureUrl(CheckKind):
     def prefilter_terms(self) -> list[str] | None:
         return self.p["prefilter"]
 
+    def _remember_use(self, ctx: FileContext, bindings: Any, value: cst.BaseExpression,
+                      client: str) -> None:
+        """A URL we cannot see here (``settings.API``, an imported constant): judged in the
+        project phase against the constants other modules define."""
+        head = _head(value)
+        raw = dotted_name(head)
+        if raw is None:
+            return
+        from pcilint.analysis.webhooks import absolute, module_name
+
+        module, is_package = module_name(ctx.path)
+        if ctx.imports.is_imported(raw):
+            target = absolute(ctx.imports.resolve(raw), module, is_package)
+        elif "." in raw and raw.split(".")[0][:1].isupper():
+            target = f"{module}.{raw}" if module else raw  # Config.API of this module
+        else:
+            return
+        uses = ctx.shared.setdefault(f"insecure-url-uses:{self.rule.id}", [])
+        uses.append((target, client))
+
+    def project_facts(self, ctx: FileContext) -> Any:
+        if ctx.module is None:
+            return None
+        uses = ctx.shared.get(f"insecure-url-uses:{self.rule.id}", [])
+        constants = {}
+        if "http://" in ctx.text.lower():
+            constants = _url_constants(ctx, self)
+        if not uses and not constants:
+            return None
+        from pcilint.analysis.webhooks import module_name
+
+        return {"module": module_name(ctx.path)[0], "uses": uses, "constants": constants}
+
+    def check_project(self, facts: dict[str, Any], report: Any) -> None:
+        by_name: dict[str, list[tuple[str, str, str, tuple]]] = {}
+        for path, f in facts.items():
+            for name, where in f["constants"].items():
+                cls, _, last = name.rpartition(".")
+                by_name.setdefault(last, []).append((path, f["module"], cls, where))
+        if not by_name:
+            return
+        done: set[tuple[str, int]] = set()
+        for path, f in facts.items():
+            for target, client in f["uses"]:
+                prefix, _, last = target.rpartition(".")
+                for def_path, def_module, cls, where in by_name.get(last, []):
+                    if def_path == path and not cls:
+                        continue  # the file's own constants are judged by the visitor
+                    owner = f"{def_module}.{cls}" if cls else def_module
+                    django = prefix.endswith("django.conf.settings") or prefix == "settings"
+                    if not ((django and not cls and _settings_module(def_module))
+                            or _module_matches(prefix, owner)):
+                        continue
+                    line, column, end_line, end_column, host = where
+                    if (def_path, line) in done:
+                        continue
+                    done.add((def_path, line))
+                    report.report(self.rule, def_path, line, column, end_line, end_column,
+                                  url=f"http://{host}", client=client)
+
     def _host_ok(self, host: str) -> bool:
         return any(p.fullmatch(host) for p in self.p["allow_hosts"]) or any(
             p.fullmatch(host) for p in self.p["skip_hosts"])
@@ -128,6 +188,7 @@ class InsecureUrl(CheckKind):
             for value in _values(resolve(expr)):
                 found = url_prefix(value, resolve)
                 if found is None:
+                    check._remember_use(ctx, bindings, value, client)
                     continue
                 literal, text, whole = found
                 host = plain_http_host(text, whole)
@@ -170,6 +231,66 @@ class InsecureUrl(CheckKind):
                     judge(value, dotted_name(target) or qualified)
 
         return Visitor()
+
+
+def _head(node: cst.BaseExpression) -> cst.BaseExpression:
+    """The leading operand of a URL expression: ``BASE`` in ``BASE + "/x"`` or ``f"{BASE}/x"``."""
+    while True:
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add,
+                                                                                cst.Modulo)):
+            node = node.left
+        elif isinstance(node, cst.FormattedString) and node.parts and isinstance(
+                node.parts[0], cst.FormattedStringExpression):
+            node = node.parts[0].expression
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                and node.func.attr.value == "format":
+            node = node.func.value
+        else:
+            return node
+
+
+def _url_constants(ctx: FileContext, check: "InsecureUrl") -> dict[str, tuple]:
+    """Module- and class-level ``NAME = "http://host/..."`` with a host that is not allowed:
+    name (``API`` or ``Config.API``) -> (line, column, end_line, end_column, host)."""
+    out: dict[str, tuple] = {}
+
+    def scan(body: Any, prefix: str) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.ClassDef) and not prefix and isinstance(stmt.body,
+                                                                            cst.IndentedBlock):
+                scan(stmt.body.body, stmt.name.value + ".")
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+                    continue
+                targets = ([t.target for t in small.targets] if isinstance(small, cst.Assign)
+                           else [small.target])
+                found = url_prefix(small.value)
+                if found is None:
+                    continue
+                literal, text, whole = found
+                host = plain_http_host(text, whole)
+                if host is None or check._host_ok(host):
+                    continue
+                for target in targets:
+                    if isinstance(target, cst.Name):
+                        out[prefix + target.value] = (*ctx.position(literal), host)
+
+    assert ctx.module is not None
+    scan(ctx.module.body, "")
+    return out
+
+
+def _settings_module(module: str) -> bool:
+    return any("settings" in part or part in ("config", "conf") for part in module.split("."))
+
+
+def _module_matches(imported: str, defined: str) -> bool:
+    d, i = defined.split("."), imported.split(".")
+    if len(d) <= len(i):
+        return i[len(i) - len(d):] == d
+    return d[len(d) - len(i):] == i
 
 
 def _values(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:

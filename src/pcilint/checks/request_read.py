@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pcilint.analysis.declarations import annotation_card_kind, declared_card_data, describe
-from pcilint.analysis.imports import dotted_name
+from pcilint.analysis.declarations import (
+    annotation_card_kind, declared_card_data, describe, has_card_context,
+)
+from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.names import vocabulary
 from pcilint.analysis.requests import RequestAliases, card_request_read
 from pcilint.checks import register
@@ -24,15 +26,24 @@ ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "api_route", "route
 PARAM_MARKERS = {"Form", "Body", "Query", "Path", "Header", "Cookie", "File"}
 
 
-def is_route_handler(node: cst.FunctionDef) -> bool:
-    """Decorated like a web route: ``@app.post(...)``, ``@router.get(...)``, ``@bp.route(...)``."""
+#: Frameworks whose route decorators are plain functions (``from litestar import post``).
+ROUTE_MODULES = ("litestar", "starlite", "bottle", "sanic", "robyn", "blacksheep")
+
+
+def is_route_handler(node: cst.FunctionDef, imports: ImportTable | None = None) -> bool:
+    """Decorated like a web route: ``@app.post(...)``, ``@router.get(...)``, ``@bp.route(...)``, or
+    (with ``imports``) a route decorator imported from a framework (``from litestar import post``)."""
     for dec in node.decorators:
         expr = dec.decorator
         if isinstance(expr, cst.Call):
             expr = expr.func
         name = dotted_name(expr) or ""
-        if name.rsplit(".", 1)[-1] in ROUTE_DECORATORS and "." in name:
-            return True
+        if name.rsplit(".", 1)[-1] in ROUTE_DECORATORS:
+            if "." in name:
+                return True
+            qualified = imports.resolve(name) if imports is not None else ""
+            if qualified.split(".", 1)[0] in ROUTE_MODULES:
+                return True
     return False
 
 
@@ -67,8 +78,10 @@ class RequestRead(CheckKind):
             def __init__(self) -> None:
                 super().__init__()
                 self.stack = [RequestAliases()]
+                self.functions: list[list] = []
 
             def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                self.functions.append([node.name.value, False, []])  # name, strong read seen, weak
                 aliases = RequestAliases()
                 params = node.params
                 for param in (*params.posonly_params, *params.params, *params.kwonly_params):
@@ -79,6 +92,11 @@ class RequestRead(CheckKind):
 
             def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
                 self.stack.pop()
+                name, strong, weak_reads = self.functions.pop()
+                # `request.args["cid"]` is a client id until the view shows it is about cards
+                if strong or has_card_context(name, (), vocab):
+                    for read in weak_reads:
+                        report(read.node, read.key, read.kind, read.origin)
 
             def _route_param(self, func: cst.FunctionDef, param: cst.Param) -> None:
                 name = param.name.value
@@ -91,7 +109,7 @@ class RequestRead(CheckKind):
                         return
                     if head in PARAM_MARKERS:
                         marker = head
-                if marker is None and not is_route_handler(func):
+                if marker is None and not is_route_handler(func, imports):
                     return
                 if param.annotation is not None and \
                         annotation_card_kind(param.annotation.annotation, imports) == "other":
@@ -115,8 +133,15 @@ class RequestRead(CheckKind):
 
             def _read(self, node: cst.BaseExpression) -> None:
                 read = card_request_read(node, vocab, imports, self.stack[-1])
-                if read is not None:
-                    report(node, read.key, read.kind, read.origin)
+                if read is None:
+                    return
+                if read.is_weak():
+                    if self.functions:
+                        self.functions[-1][2].append(read)
+                    return
+                if self.functions:
+                    self.functions[-1][1] = True
+                report(node, read.key, read.kind, read.origin)
 
             def visit_Subscript(self, node: cst.Subscript) -> None:
                 self._read(node)

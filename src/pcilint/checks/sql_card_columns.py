@@ -22,8 +22,19 @@ from pcilint.checks.base import CheckKind, FileContext, Param
 from pcilint.prefilter import card_data_terms
 
 
-def sql_text(node: cst.BaseExpression) -> str | None:
-    """The text of a string literal; f-string expressions become ``?`` placeholders."""
+def sql_text(node: cst.BaseExpression, constants: dict[str, str] | None = None) -> str | None:
+    """The text of a string literal; f-string expressions become ``?`` placeholders.  With
+    ``constants``, a ``+`` concatenation is read too: module-level string constants by their value,
+    any other operand as a ``?`` placeholder (``"INSERT INTO t (" + COLUMNS + ") VALUES ..."``)."""
+    if constants is not None and isinstance(node, cst.BinaryOperation) \
+            and isinstance(node.operator, cst.Add):
+        parts = []
+        for operand in (node.left, node.right):
+            text = sql_text(operand, constants)
+            if text is None and isinstance(operand, cst.Name):
+                text = constants.get(operand.value)
+            parts.append(" ? " if text is None else text)
+        return "".join(parts)
     if isinstance(node, cst.SimpleString):
         return string_value(node)
     if isinstance(node, cst.FormattedString):
@@ -68,6 +79,51 @@ class SqlCardColumns(CheckKind):
                 super().__init__()
                 self.inside_concat = 0
                 self.docstrings: set[int] = set()
+                self.binops: set[int] = set()
+                self.depth = 0  # function/class nesting: module-level constants have depth 0
+                self.constants: dict[str, str] = {}
+
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                self.depth += 1
+
+            def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+                self.depth -= 1
+
+            def visit_ClassDef(self, node: cst.ClassDef) -> None:
+                self.depth += 1
+
+            def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+                self.depth -= 1
+
+            def visit_Assign(self, node: cst.Assign) -> None:
+                if self.depth == 0 and len(node.targets) == 1 \
+                        and isinstance(node.targets[0].target, cst.Name):
+                    text = sql_text(node.value)
+                    if text is not None:
+                        self.constants[node.targets[0].target.value] = text
+
+            def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+                # SQL assembled with `+`: read as one statement, its literals not one by one
+                if isinstance(node.operator, cst.Add) and not self.inside_concat \
+                        and self._has_literal(node):
+                    self._literal(node)
+                    self.inside_concat += 1
+                    self.binops.add(id(node))
+
+            def leave_BinaryOperation(self, original_node: cst.BinaryOperation) -> None:
+                if id(original_node) in self.binops:
+                    self.binops.discard(id(original_node))
+                    self.inside_concat -= 1
+
+            @staticmethod
+            def _has_literal(node: cst.BaseExpression) -> bool:
+                while isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+                    if isinstance(node.right, (cst.SimpleString, cst.ConcatenatedString,
+                                               cst.FormattedString)):
+                        return True
+                    node = node.left
+                return isinstance(node, (cst.SimpleString, cst.ConcatenatedString,
+                                         cst.FormattedString))
 
             def visit_Expr(self, node: cst.Expr) -> None:
                 if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString)):
@@ -76,7 +132,7 @@ class SqlCardColumns(CheckKind):
             def _literal(self, node: cst.BaseExpression) -> None:
                 if id(node) in self.docstrings:
                     return
-                text = sql_text(node)
+                text = sql_text(node, self.constants)
                 if not text or not looks_like_sql(text):
                     return
                 columns = written_columns(text)

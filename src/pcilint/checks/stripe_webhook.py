@@ -29,19 +29,21 @@ from typing import Any
 
 import libcst as cst
 
-from pcilint.analysis.webhooks import (HOOK_NAME, OTHER_PROVIDERS, ModuleFacts, Unit,
-                                       WebhookCollector, absolute)
+from pcilint.analysis.webhooks import (HOOK_NAME, OTHER_PROVIDERS, STRIPE_EVENT, ModuleFacts,
+                                       Unit, WebhookCollector, absolute)
 from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param, ProjectReporter
 
 DEFECTS = {"unverified", "without-verification", "placeholder-secret", "error-ignored",
-           "discarded", "no-tolerance"}
+           "discarded", "no-tolerance", "optional"}
 VERIFY_HINT = re.compile(r"(?i)verif|signature|signed|hmac|authenticat|construct_event|"
                          r"validate_(?:stripe|webhook|event|request)|check_(?:stripe|webhook)")
 CBV_PRELUDE = ("dispatch", "initial", "setup", "__call__", "check_permissions",
                "perform_authentication")
 NOT_VERIFYING = re.compile(r"(?i)without_verif|unverif|no_verif|skip_verif|_insecure")
-PREFILTER = re.compile(r"(?i)stripe|webhook")
+#: a quoted Stripe event name: a registry of handlers may live in a module that names neither
+EVENT_LITERAL = r"[\"'](?:" + STRIPE_EVENT.pattern + r")[\"']"
+PREFILTER = re.compile(r"(?i)stripe|webhook|" + EVENT_LITERAL)
 
 
 def _says_verify(name: str) -> bool:
@@ -68,7 +70,7 @@ class StripeWebhook(CheckKind):
                             field=f"{self.rule.id}.check.defect")
 
     def prefilter_terms(self) -> list[str] | None:
-        return [r"(?i)stripe", r"(?i)webhook"]
+        return [r"(?i)stripe", r"(?i)webhook", EVENT_LITERAL]
 
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
         # One collector per file, however many webhook rules are active.
@@ -103,6 +105,9 @@ class StripeWebhook(CheckKind):
                 self._report(report, path, unit, detail="parses the event with a "
                              "*_without_verification method and never verifies the signature")
             elif defect not in ("unverified", "without-verification"):
+                if defect == "optional" and any(d[0] == "placeholder-secret" for u in units
+                                                for d in u.defects):
+                    continue  # Stripe's sample: the placeholder secret is the one finding
                 for key in reach:
                     hit = next((d for d in graph.unit(key).defects if d[0] == defect), None)
                     if hit is not None:
@@ -157,6 +162,26 @@ class _Graph:
                 self._suffix.setdefault(".".join(parts[i:]), []).extend(keys)
         self._edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._handlers: list[tuple[str, Unit]] | None = None
+        # registries of Stripe event names (``HANDLERS = {"invoice.paid": f}``) by their last name
+        self.registries: dict[str, list[tuple[str, bool]]] = {}
+        for mf in facts.values():
+            for name in mf.dispatch_names:
+                self.registries.setdefault(name, []).append((mf.module, mf.stripe_context))
+            if mf.registry:
+                self.registries.setdefault("*", []).append((mf.module, mf.stripe_context))
+
+    def dispatches(self, unit: Unit, stripe_context: bool) -> bool:
+        """Whether the unit reads a registry of Stripe event names defined in another module."""
+        for target in unit.imported_loads:
+            module, _, name = target.rpartition(".")
+            for defined, stripe in self.registries.get(name, []):
+                if (stripe or stripe_context) and _same_module(module, defined):
+                    return True
+            for defined, stripe in self.registries.get("*", []):
+                # a module whose handlers register with event names: names from it exactly
+                if (stripe or stripe_context) and _same_module(module, defined, reexport=False):
+                    return True
+        return False
 
     def unit(self, key: tuple[str, str]) -> Unit:
         return self.units[key]
@@ -269,7 +294,7 @@ class _Graph:
                 continue
             mf = self.facts[key[0]]
             reach = [self.units[k] for k in self.reachable(key[0], unit)]
-            if _is_stripe_handler(unit, reach, mf):
+            if _is_stripe_handler(unit, reach, mf, self.dispatches):
                 candidates[key] = unit
         # only the outermost handler of a chain is reported
         inner: set[tuple[str, str]] = set()
@@ -287,7 +312,21 @@ class _Graph:
         return out
 
 
-def _is_stripe_handler(unit: Unit, reach: list[Unit], mf: ModuleFacts) -> bool:
+def _same_module(imported: str, defined: str, reexport: bool = True) -> bool:
+    """``app.hooks`` and ``hooks`` name the same module when the scan root differs; with
+    ``reexport``, ``billing.webhooks`` (a package re-exporting) also names ``billing.webhooks.registry``."""
+    if not imported or not defined:
+        return False
+    d, i = defined.split("."), imported.split(".")
+    if len(d) <= len(i):
+        return i[len(i) - len(d):] == d
+    slack = 1 if reexport else 0
+    return any(d[k:k + len(i)] == i for k in range(len(d) - len(i) - slack, len(d) - len(i) + 1)
+               if k >= 0)
+
+
+def _is_stripe_handler(unit: Unit, reach: list[Unit], mf: ModuleFacts,
+                       dispatches: Any = None) -> bool:
     """Whether an endpoint handles a Stripe event (itself or through what it calls)."""
     name_text = f"{unit.qualname} {unit.route_text}"
     if OTHER_PROVIDERS.search(name_text):
@@ -296,6 +335,8 @@ def _is_stripe_handler(unit: Unit, reach: list[Unit], mf: ModuleFacts) -> bool:
         return True
     if mf.stripe_context and any(u.event_names for u in reach):
         return True
+    if dispatches is not None and any(dispatches(u, mf.stripe_context) for u in reach):
+        return True  # HANDLERS[event["type"]](event) with the registry in another module
     # a Stripe-named webhook route that reads the body and hands it on
     if unit.reads_body and re.search(r"(?i)stripe", name_text) and HOOK_NAME.search(name_text):
         return True

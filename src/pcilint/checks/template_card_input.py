@@ -62,6 +62,10 @@ def card_inputs(text: str, vocab: Vocabulary,
             continue
         if (attrs.get("type") or "text").strip().lower() in NOT_TYPED_IN:
             continue
+        # `disabled` inputs are never submitted; `readonly` ones show what the server rendered
+        # (`value="•••• {{ card.last4 }}"`), nobody types a card number into them
+        if "disabled" in attrs or "readonly" in attrs:
+            continue
         name = (attrs.get("name") or "").strip()
         kind = None
         shown = name
@@ -76,6 +80,8 @@ def card_inputs(text: str, vocab: Vocabulary,
                 weak_only = kind is not None and is_weak(candidate, weak)
         if kind is None:
             continue
+        if weak_only and attrs.get("value"):
+            continue  # `name="cid" value="{{ campaign.id }}"`: an id the server filled in, not a CVC
         hit = (line, col + 1, shown or "(dynamic name)", kind)
         (weak_hits if weak_only else out).append(hit)
     if out:
