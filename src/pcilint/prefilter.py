@@ -320,6 +320,20 @@ class DependencyGraph:
                 self.backward[t].add(path)
         self.index = index
 
+    def reexported(self, path: str) -> set[str]:
+        """For a package ``__init__.py``: the modules it imports (what it may re-export), also
+        through sub-packages; nothing for a plain module."""
+        out: set[str] = set()
+        todo = [path] if path.endswith("__init__.py") else []
+        while todo:
+            for other in self.forward.get(todo.pop(), ()):
+                if other not in out:
+                    out.add(other)
+                    if other.endswith("__init__.py"):
+                        todo.append(other)
+        out.discard(path)
+        return out
+
     def importers(self, path: str) -> set[str]:
         """Files importing ``path``, also through packages that re-export it (an ``__init__.py``
         importing it counts, and so do the files importing that package)."""

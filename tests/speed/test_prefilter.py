@@ -144,3 +144,11 @@ def test_card_number_literals_split_or_grouped_pass_the_prefilter(tmp_path):
     _, filtered = scan([tmp_path], tmp_path, prefilter=True, select=["PCI704"])
     assert [f.line for f in filtered.findings] == [1, 2, 4, 5]
     assert summary(filtered) == summary(plain)
+
+
+def test_a_needed_package_brings_the_modules_it_re_exports():
+    deps = {"shop/__init__.py": FileDeps((".audit",)), "shop/audit.py": FileDeps(()),
+            "shop/other.py": FileDeps(()),
+            "app.py": FileDeps(("shop",), analysed=True, needs=("shop.audit_event",))}
+    graph = DependencyGraph({p: d.imports for p, d in deps.items()})
+    assert graph.needed(deps, declared=True) == {"shop/__init__.py", "shop/audit.py"}

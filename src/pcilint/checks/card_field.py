@@ -549,8 +549,7 @@ class CardField(CheckKind):
                     if a.keyword is not None}
         cls = ClassFacts(class_name, bases, keywords)
         reported: set[str] = set()
-        has_methods = _SANITIZED_HINT.search(ctx.text) is not None and any(
-            isinstance(st, cst.FunctionDef) for st in node.body.body)
+        has_methods = any(isinstance(st, cst.FunctionDef) for st in node.body.body)
         masked_cache: list[set[str]] = []
 
         def masked(attr: str) -> bool:
@@ -558,7 +557,8 @@ class CardField(CheckKind):
             if not has_methods:
                 return False
             if not masked_cache:
-                masked_cache.append(self._masked_attributes(node))
+                masked_cache.append(self._masked_attributes(node)
+                                    if _SANITIZED_HINT.search(ctx.text) else set())
             return attr in masked_cache[0]
 
         for attr, small in statements:
@@ -735,23 +735,7 @@ class CardField(CheckKind):
                 and not facts["candidates"] and not facts["field_classes"] \
                 and not facts["reexports"]:
             return None
-        if facts["classes"]:
-            # inheritance and request-body use across modules: the bases' modules, and the files
-            # that import these classes (route handlers, subclasses)
-            for cls in facts["classes"]:
-                for base in cls.bases:
-                    if base != "?":
-                        ctx.need_module(base)
-            ctx.need_importers()
-        # a card-named field built by a project constructor: the module defining (or re-exporting)
-        # that constructor, and its own bases (field subclasses), must be analysed too
-        for cand in facts["candidates"]:
-            if cand.get("ctor"):
-                ctx.need_module(cand["ctor"])
-        for bases in facts["field_classes"].values():
-            for base in bases:
-                if base != "?":
-                    ctx.need_module(base)
+        _declare_dependencies(ctx, facts)
         return facts
 
     # -- the project phase: inheritance across modules, request-body use --------------------------
@@ -909,3 +893,22 @@ class CardField(CheckKind):
 
 
 __all__ = ["CardField", "split_words"]
+
+
+def _declare_dependencies(ctx: FileContext, facts: dict[str, Any]) -> None:
+    """Tell the engine which other files the project phase needs (see pcilint.prefilter): for
+    inheritance and request-body use, the bases' modules and the files importing these classes
+    (route handlers, subclasses); for project field types, the modules defining a candidate's
+    constructor, a field class's bases and what a module re-exports."""
+    if facts["classes"]:
+        for cls in facts["classes"]:
+            for base in cls.bases:
+                if base != "?":
+                    ctx.need_module(base)
+        ctx.need_importers()
+    refs = [cand["ctor"] for cand in facts["candidates"]]
+    refs += [base for bases in facts["field_classes"].values() for base in bases]
+    refs += list(facts["reexports"].values())
+    for ref in refs:
+        if ref and ref != "?":
+            ctx.need_module(ref)
