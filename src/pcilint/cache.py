@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pcilint.analysis.cardnumbers import find_pans
+from pcilint.reporters.output import write_atomic
 
 CACHE_DIR_NAME = ".pcilint_cache"
 FORMAT = "v1"
@@ -115,10 +116,10 @@ class Cache:
             directory.mkdir(parents=True, exist_ok=True)
             tag = directory / "CACHEDIR.TAG"
             if not tag.exists():
-                _write_atomic(tag, CACHEDIR_TAG.encode())
+                write_atomic(tag, CACHEDIR_TAG.encode())
             ignore = directory / ".gitignore"
             if not ignore.exists():
-                _write_atomic(ignore, b"# Created by pcilint: this cache is never committed.\n*\n")
+                write_atomic(ignore, b"# Created by pcilint: this cache is never committed.\n*\n")
         except OSError:
             return None
         return cls(directory, key)
@@ -168,22 +169,8 @@ class Cache:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, blob)
+            write_atomic(path, blob)
         except OSError:
             return False
         self.writes += 1
         return True
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
