@@ -320,46 +320,31 @@ class DependencyGraph:
                 self.backward[t].add(path)
         self.index = index
 
-    def reexported(self, path: str) -> set[str]:
-        """For a package ``__init__.py``: the modules it imports (what it may re-export), also
-        through sub-packages; nothing for a plain module."""
+    @staticmethod
+    def _through_packages(edges: Mapping[str, set[str]], start: list[str], path: str) -> set[str]:
+        """Files reached from ``start`` along ``edges``, continuing through package ``__init__.py``
+        files (which re-export what they import); ``path`` itself excluded."""
         out: set[str] = set()
-        todo = [path] if path.endswith("__init__.py") else []
+        todo = list(start)
         while todo:
-            for other in self.forward.get(todo.pop(), ()):
+            for other in edges.get(todo.pop(), ()):
                 if other not in out:
                     out.add(other)
                     if other.endswith("__init__.py"):
                         todo.append(other)
         out.discard(path)
         return out
+
+    def reexported(self, path: str) -> set[str]:
+        """For a package ``__init__.py``: the modules it imports (what it may re-export), also
+        through sub-packages; nothing for a plain module."""
+        start = [path] if path.endswith("__init__.py") else []
+        return self._through_packages(self.forward, start, path)
 
     def importers(self, path: str) -> set[str]:
         """Files importing ``path``, also through packages that re-export it (an ``__init__.py``
         importing it counts, and so do the files importing that package)."""
-        out: set[str] = set()
-        todo = [path]
-        while todo:
-            for other in self.backward.get(todo.pop(), ()):
-                if other not in out:
-                    out.add(other)
-                    if other.endswith("__init__.py"):
-                        todo.append(other)
-        out.discard(path)
-        return out
-
-    def reexported(self, path: str) -> set[str]:
-        """For a package ``__init__.py``: the modules it imports (what it may re-export), through
-        nested packages; a name resolved to a package may be defined in any of them."""
-        out: set[str] = set()
-        todo = [path] if path.endswith("__init__.py") else []
-        while todo:
-            for target in self.forward.get(todo.pop(), ()):
-                if target not in out:
-                    out.add(target)
-                    if target.endswith("__init__.py"):
-                        todo.append(target)
-        return out
+        return self._through_packages(self.backward, [path], path)
 
     def needed(self, deps: Mapping[str, FileDeps], declared: bool) -> set[str]:
         """Python files not analysed yet whose facts the project phase needs.
