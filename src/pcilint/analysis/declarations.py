@@ -23,6 +23,7 @@ from typing import Iterable
 
 import libcst as cst
 
+from pcilint import walk
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.names import PAN, SAD, Vocabulary, split_words
 
@@ -200,7 +201,7 @@ def annotation_refs(annotation: cst.BaseExpression, imports: ImportTable) -> lis
             if re.fullmatch(r"[A-Za-z_][\w.]*", text):
                 out.append(imports.resolve(text))
 
-    annotation.visit(Collect())
+    walk.visit(annotation, Collect())
     return out
 
 

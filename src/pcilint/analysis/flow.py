@@ -25,7 +25,6 @@ from a caller elsewhere.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import sys
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import Any, Callable, Iterable
 import libcst as cst
 import yaml
 
+from pcilint.analysis.globs import matches_any
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
 from pcilint.analysis.locate import Locator
@@ -81,7 +81,7 @@ class FlowConfig:
     transform_methods: frozenset[str]
 
     def matches(self, qualified: str, globs: tuple[str, ...]) -> bool:
-        return any(fnmatch.fnmatchcase(qualified, g) for g in globs)
+        return matches_any(qualified, globs)
 
 
 @lru_cache(maxsize=1)

@@ -5,9 +5,27 @@ from __future__ import annotations
 import libcst as cst
 
 
+def _plain_value(text: str) -> str | None:
+    """The value of a string literal's source text when it has no escapes (most do not): the text
+    between the quotes, without libcst's ``evaluated_value`` (an ``ast.literal_eval`` per string)."""
+    start = 0
+    while start < len(text) and text[start] not in "'\"":
+        start += 1
+    quote = text[start:start + 3]
+    if quote not in ('"""', "'''"):
+        quote = text[start:start + 1]
+    body = text[start + len(quote):len(text) - len(quote)]
+    if "\r" in body or ("\\" in body and "r" not in text[:start].lower()):
+        return None
+    return body
+
+
 def string_value(node: cst.BaseExpression) -> str | None:
     """The value of a plain or implicitly concatenated string literal (not f-strings), else None."""
     if isinstance(node, cst.SimpleString):
+        plain = _plain_value(node.value)
+        if plain is not None:
+            return plain
         try:
             value = node.evaluated_value
         except Exception:  # noqa: BLE001 - malformed escapes

@@ -25,6 +25,7 @@ from typing import Any
 
 import libcst as cst
 
+from pcilint import walk
 from pcilint.analysis.bindings import NOT_CONSTANT, Bindings, bindings_for, constant_value
 from pcilint.analysis.imports import dotted_name
 from pcilint.analysis.literals import string_value
@@ -657,7 +658,7 @@ def _loads(node: cst.FunctionDef | None, name: str) -> int:
     if node is None:
         return 0
     counter = _NameCounter(name)
-    node.visit(counter)
+    walk.visit(node, counter)
     return counter.count
 
 
@@ -718,7 +719,7 @@ def _guarded_later(name: str | None, following: list[cst.BaseStatement]) -> bool
     for stmt in following:
         if isinstance(stmt, cst.If):
             counter = _NameCounter(name)
-            stmt.test.visit(counter)
+            walk.visit(stmt.test, counter)
             if counter.count:
                 exits, _ = _handler_behaviour(stmt.body)
                 if exits:
@@ -728,13 +729,13 @@ def _guarded_later(name: str | None, following: list[cst.BaseStatement]) -> bool
 
 def _find_verify_call(body: cst.BaseSuite) -> cst.Call | None:
     finder = _Finder()
-    body.visit(finder)
+    walk.visit(body, finder)
     return finder.verify
 
 
 def _handler_behaviour(body: cst.BaseSuite) -> tuple[bool, bool]:
     finder = _Finder()
-    body.visit(finder)
+    walk.visit(body, finder)
     return finder.exits, finder.parses
 
 

@@ -19,12 +19,12 @@ Reported at the call, assignment or reference; message fields: ``what``, ``name`
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from typing import Any
 
 import libcst as cst
 
+from pcilint.analysis.globs import matches_any
 from pcilint.analysis.bindings import NOT_CONSTANT, bindings_for, constant_value
 from pcilint.analysis.imports import dotted_name
 from pcilint.checks import register
@@ -36,7 +36,7 @@ def _globs(value: Any) -> list[str]:
 
 
 def _matches(names: tuple[str | None, ...], globs: list[str]) -> bool:
-    return any(n is not None and fnmatch.fnmatchcase(n, g) for n in names for g in globs)
+    return any(matches_any(n, globs) for n in names)
 
 
 @register

@@ -53,6 +53,7 @@ from typing import Any
 
 import libcst as cst
 
+from pcilint import walk
 from pcilint.analysis.declarations import (
     PatternSet, WEAK_NAMES, annotation_card_kind, annotation_refs, declared_card_data, describe,
     has_card_context, has_safe_word, is_weak, label_card_data,
@@ -145,7 +146,7 @@ def _is_sanitized(value: cst.BaseExpression) -> bool:
             if any(w in SANITIZER_WORDS for w in split_words(name)):
                 found = True
 
-    value.visit(Find())
+    walk.visit(value, Find())
     return found
 
 
@@ -382,7 +383,7 @@ class CardField(CheckKind):
                             and target.value.value == "self":
                         masked.add(target.attr.value)
 
-        node.visit(Find())
+        walk.visit(node, Find())
         return masked
 
     def _has_relation_argument(self, call: cst.Call) -> bool:

@@ -24,11 +24,11 @@ project phase, because card data may come from a caller in another module.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from pcilint.analysis.globs import matches_any
 from pcilint.analysis.flow import FileFacts, FileFlow, SinkEvent, Value
 from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param, ProjectReporter
@@ -63,12 +63,12 @@ class _Sink:
     def matches(self, ev: SinkEvent) -> bool:
         if ev.kind not in self.events:
             return False
-        if self.unless_calls and any(fnmatch.fnmatchcase(ev.callee, g) for g in self.unless_calls):
+        if self.unless_calls and matches_any(ev.callee, self.unless_calls):
             return False
-        if self.calls and any(fnmatch.fnmatchcase(ev.callee, g) for g in self.calls):
+        if self.calls and matches_any(ev.callee, self.calls):
             return True
-        if self.class_bases and any(fnmatch.fnmatchcase(b, g) for b in ev.bases
-                                    for g in self.class_bases):
+        if self.class_bases and any(matches_any(b, self.class_bases)
+                                                        for b in ev.bases):
             return True
         if not self.methods or ev.method not in self.methods:
             return False
@@ -77,8 +77,7 @@ class _Sink:
             return False
         if self.receivers and any(p.search(recv) for p in self.receivers):
             return True
-        if self.receiver_types and ev.receiver_kind and any(
-                fnmatch.fnmatchcase(ev.receiver_kind, g) for g in self.receiver_types):
+        if self.receiver_types and matches_any(ev.receiver_kind, self.receiver_types):
             return True
         return not self.receivers and not self.receiver_types
 
@@ -248,7 +247,7 @@ def _class_may_match(project: Any, path: str, fn: Any, hit: SinkHit) -> bool:
     names = [name for name, _known in ancestors]
     if any(n in VALUE_BASES for n in names):
         return False
-    if any(fnmatch.fnmatchcase(n, g) for n in names for g in hit.project_classes):
+    if any(matches_any(n, hit.project_classes) for n in names):
         return True
     return not all(known for _name, known in ancestors) and bool(ancestors)
 

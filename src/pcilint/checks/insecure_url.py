@@ -17,12 +17,12 @@ Reported at the URL literal (contract section 3); message fields: ``url`` (schem
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from typing import Any, Callable, Iterator
 
 import libcst as cst
 
+from pcilint.analysis.globs import matches_any
 from pcilint.analysis.bindings import bindings_for
 from pcilint.analysis.imports import dotted_name
 from pcilint.analysis.literals import string_value
@@ -206,8 +206,7 @@ class InsecureUrl(CheckKind):
             def visit_Call(self, node: cst.Call) -> None:
                 qualified, raw = bindings.qualify_expr(node.func), dotted_name(node.func)
                 for spec in check.calls:
-                    if not any(n is not None and fnmatch.fnmatchcase(n, g)
-                               for n in (qualified, raw) for g in spec["call"]):
+                    if not (matches_any(qualified, spec["call"]) or matches_any(raw, spec["call"])):
                         continue
                     arg = _argument(node, spec.get("arg"), spec.get("keyword"))
                     if arg is not None:
@@ -226,8 +225,7 @@ class InsecureUrl(CheckKind):
                 if not isinstance(target, cst.Attribute) or not check.p["attributes"]:
                     return
                 qualified = bindings.qualify_expr(target)
-                if qualified and any(fnmatch.fnmatchcase(qualified, g)
-                                     for g in check.p["attributes"]):
+                if qualified and matches_any(qualified, check.p["attributes"]):
                     judge(value, dotted_name(target) or qualified)
 
         return Visitor()

@@ -1,0 +1,132 @@
+"""The read-only walk (pcilint.walk) against libcst's own traversal, and the fast literal/glob paths
+that replaced per-call libcst and fnmatch work."""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from pcilint import walk
+from pcilint.analysis.globs import matches_any
+from pcilint.analysis.literals import _plain_value, string_value
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted(p for d in ("src", "examples", "tests/fixtures") for p in (ROOT / d).rglob("*.py"))
+
+
+def _modules() -> list[tuple[str, cst.Module]]:
+    out = []
+    for path in FILES:
+        try:
+            out.append((str(path.relative_to(ROOT)), cst.parse_module(path.read_text("utf-8"))))
+        except (cst.ParserSyntaxError, UnicodeDecodeError):
+            continue  # fixtures of broken files
+    return out
+
+
+MODULES = _modules()
+
+
+class _Recorder(cst.CSTVisitor):
+    """Records every visit/leave of a node that the walk does not skip, as libcst traverses."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if type(node) not in walk.SKIPPED:
+            self.events.append(("visit", id(node)))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if type(original_node) not in walk.SKIPPED:
+            self.events.append(("leave", id(original_node)))
+
+
+def test_the_corpus_is_not_empty() -> None:
+    assert len(MODULES) > 50
+
+
+def test_walk_batched_calls_the_same_methods_on_the_same_nodes_in_libcst_order() -> None:
+    names = sorted({c.__name__ for c in walk._WALKABLE})
+    for path, module in MODULES:
+        expected = _Recorder()
+        module.visit(expected)  # libcst's traversal (nodes are rebuilt but originals are passed)
+        got: list[tuple[str, int]] = []
+        methods = {f"visit_{n}": [lambda node: got.append(("visit", id(node)))] for n in names}
+        methods.update({f"leave_{n}": [lambda node: got.append(("leave", id(node)))]
+                        for n in names})
+        walk.walk_batched(module, methods)
+        assert got == expected.events, path
+
+
+def test_visit_prunes_children_when_visit_returns_false_and_still_leaves() -> None:
+    module = cst.parse_module("def f(a):\n    g(a)\n    def inner():\n        h()\nk()\n")
+
+    class Calls(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            self.seen.append("def " + node.name.value)
+            return node.name.value != "inner"
+
+        def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.seen.append("end " + node.name.value)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            self.seen.append(cst.Module([]).code_for_node(node.func))
+
+    ours, theirs = Calls(), Calls()
+    walk.visit(module, ours)
+    module.visit(theirs)
+    assert ours.seen == theirs.seen == ["def f", "g", "def inner", "end inner", "end f", "k"]
+
+
+def test_iter_nodes_yields_in_source_order_and_prunes() -> None:
+    module = cst.parse_module("a(b(c), d)\ne(f)\n")
+    names = [n.value for n in walk.iter_nodes(module) if isinstance(n, cst.Name)]
+    assert names == ["a", "b", "c", "d", "e", "f"]
+    pruned = [n.value for n in walk.iter_nodes(
+        module, prune=lambda n: isinstance(n, cst.Call) and getattr(n.func, "value", "") == "b")
+        if isinstance(n, cst.Name)]
+    assert pruned == ["a", "d", "e", "f"]
+
+
+def test_plain_string_values_equal_libcsts_evaluated_value() -> None:
+    checked = 0
+    for _, module in MODULES:
+        for node in walk.iter_nodes(module):
+            if isinstance(node, cst.SimpleString):
+                plain = _plain_value(node.value)
+                if plain is None:
+                    continue
+                value = node.evaluated_value
+                if isinstance(value, bytes):
+                    value = value.decode("latin-1")
+                assert plain == value, node.value
+                checked += 1
+    assert checked > 1000
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("'abc'", "abc"), ('"a\'b"', "a'b"), ("'''x\ny'''", "x\ny"), ('""""""', ""), ("''", ""),
+    ("r'\\d+'", "\\d+"), ("b'k'", "k"), ("Rb'\\x'", "\\x"), ("'a\\nb'", "a\nb"),
+    ("'\\x34\\x32'", "42"), ("u'\\u00e9'", "\u00e9"),
+])
+def test_string_value_of_literals(source: str, expected: str) -> None:
+    node = cst.parse_expression(source)
+    assert string_value(node) == expected
+
+
+def test_glob_lists_match_like_fnmatchcase() -> None:
+    globs = ["logging.*", "*.objects.create", "app.[ab]udit", "print", "x?y"]
+    names = ["logging.info", "logging", "Model.objects.create", "app.audit", "app.budit",
+             "app.cudit", "print", "printf", "xzy", "xy", "LOGGING.info", None]
+    for name in names:
+        want = name is not None and any(fnmatch.fnmatchcase(name, g) for g in globs)
+        assert matches_any(name, globs) is want, name
+    assert matches_any("anything", []) is False
