@@ -33,7 +33,8 @@ from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
 from pcilint.findings import SEVERITY_RANK, Finding, ScanError, ScanResult, assign_fingerprints
-from pcilint.prefilter import DependencyGraph, FileDeps, Prefilter, identifier_terms, import_targets
+from pcilint.prefilter import (DependencyGraph, FileDeps, Prefilter, compile_terms, identifier_terms,
+                               import_targets)
 from pcilint.ruleset import Rule, builtin_rules_dir, load_rules, rule_files
 from pcilint.suppressions import SuppressionMap, python_suppressions, text_suppressions
 
@@ -126,6 +127,9 @@ class Scanner:
         self.rules = select_rules(rules, options.select if options.select is not None
                                   else settings.select, settings.ignore + options.extend_ignore)
         self.kinds = {k for r in self.rules for k in self.plans[r.id].file_kinds}
+        names = settings.sensitive_names
+        self._extra_terms = identifier_terms(names.get("pan", []) + names.get("sad", []))
+        self._termsets: dict[tuple[str, ...], Any] = {}
         self.prefilter = self._prefilter() if options.prefilter else None
         active = [self.plans[r.id] for r in self.rules]
         self.project_phase = any(p.project for p in active)
@@ -192,9 +196,7 @@ class Scanner:
             for kind in plan.file_kinds:
                 by_kind.setdefault(kind, []).append(
                     None if plan.terms is None else list(plan.terms))
-        names = self.settings.sensitive_names
-        return Prefilter.from_terms(by_kind, identifier_terms(
-            names.get("pan", []) + names.get("sad", [])))
+        return Prefilter.from_terms(by_kind, self._extra_terms)
 
     def _scan_key(self) -> str:
         """Everything besides a file's path and content that its result depends on."""
@@ -227,8 +229,16 @@ class Scanner:
         if not rules:
             result.scanned = True
             return result
-        if not force and self.prefilter is not None and not self.prefilter.passes(file_kind, text) \
-                and (file_kind != "python" or _compiles(text)):
+        complete = True
+        if not force and self.prefilter is not None:
+            # Each rule runs only where one of its own terms occurs (a file that passes for a
+            # `verify=False` is not given the card-data flow analysis).  A check with a project
+            # phase left out here is noted, so the cross-module closure can still ask for the file.
+            matching = self._matching_rules(rules, text)
+            kept = {id(r) for r in matching}
+            complete = all(not self.plans[r.id].project for r in rules if id(r) not in kept)
+            rules = matching
+        if not rules and (file_kind != "python" or _compiles(text)):
             # (A Python file CPython cannot parse takes the libcst path below, so a broken file is
             # reported under `errors` whether or not it matches the prefilter.)
             result.scanned = True
@@ -267,12 +277,34 @@ class Scanner:
             if facts is not None:
                 result.facts[rule.id] = facts
         if self.track_deps and module is not None:  # (after project_facts: checks declare there)
-            result.deps = FileDeps(import_targets(text), analysed=True,
+            result.deps = FileDeps(import_targets(text), analysed=True, complete=complete,
                                    needs=tuple(dict.fromkeys(ctx.needed_modules)),
                                    needs_importers=ctx.needs_importers)
         result.findings = ctx.findings
         result.scanned = True
         return result
+
+    def _matching_rules(self, rules: list[Rule], text: str) -> list[Rule]:
+        """The rules one of whose own prefilter terms (or the configured sensitive names) occurs
+        in ``text``; a rule without terms always matches."""
+        low = text.lower()
+        found: dict[Any, bool] = {}
+        out = []
+        for rule in rules:
+            terms = self.plans[rule.id].terms
+            if terms is None:
+                out.append(rule)
+                continue
+            hit = found.get(terms)
+            if hit is None:
+                termset = self._termsets.get(terms)
+                if termset is None:
+                    termset = self._termsets[terms] = compile_terms(
+                        list(terms) + self._extra_terms)
+                hit = found[terms] = termset is None or termset.search(text, low)
+            if hit:
+                out.append(rule)
+        return out
 
     def analyze_file(self, source: SourceFile, force: bool | None = None) -> FileResult:
         """Analyse one file; whatever the file holds, return a result or a one-line error.

@@ -102,9 +102,11 @@ class TermSet:
         self.fallback = (re.compile("|".join(p for p in parts if p not in slow))
                          if self.by_prefix else None)
 
-    def search(self, text: str) -> bool:
+    def search(self, text: str, low: str | None = None) -> bool:
+        """Whether any term occurs in ``text`` (``low``: ``text.lower()``, if already made)."""
         if self.by_prefix:
-            low = text.lower()
+            if low is None:
+                low = text.lower()
             if len(low) != len(text):
                 if self.fallback is not None and self.fallback.search(text):
                     return True
@@ -301,7 +303,10 @@ class FileDeps:
     """What the closure needs to know about one Python file (all of it cacheable)."""
 
     imports: tuple[str, ...] = ()  # import_targets() of the file
-    analysed: bool = False  # parsed and fully analysed (passed the prefilter, or was needed)
+    analysed: bool = False  # parsed and analysed (passed the prefilter, or was needed)
+    # every check with a project phase ran (False: some were skipped because none of their own
+    # terms occur in the file; the closure may still need their facts from it)
+    complete: bool = True
     needs: tuple[str, ...] = ()  # ctx.need_module() names (declaring kinds)
     needs_importers: bool = False  # ctx.need_importers() was called
 
@@ -374,4 +379,5 @@ class DependencyGraph:
                         seen.add(other)
                         todo.append(other)
             wanted = seen
-        return {p for p in wanted if p in deps and not deps[p].analysed}
+        return {p for p in wanted
+                if p in deps and not (deps[p].analysed and deps[p].complete)}

@@ -152,3 +152,27 @@ def test_a_needed_package_brings_the_modules_it_re_exports():
             "app.py": FileDeps(("shop",), analysed=True, needs=("shop.audit_event",))}
     graph = DependencyGraph({p: d.imports for p, d in deps.items()})
     assert graph.needed(deps, declared=True) == {"shop/__init__.py", "shop/audit.py"}
+
+
+def test_a_helper_analysed_for_another_rule_is_analysed_again_when_a_caller_needs_its_flow(tmp_path):
+    # util.py passes the prefilter only for the TLS rule (verify=False), so the card-data flow
+    # rules are left out there at first; views.py then hands it a card number, and the closure
+    # must analyse util.py again with every rule to find the log call.
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "util.py").write_text(
+        "import logging\nimport requests\n\nlog = logging.getLogger(__name__)\n\n\n"
+        "def send(value):\n    log.info('sending %s', value)\n"
+        "    return requests.post('https://api.example.com', data=value, verify=False)\n")
+    (app / "views.py").write_text(
+        "from app.util import send\n\n\ndef pay(request):\n"
+        "    card_number = request.POST['card_number']\n    send(card_number)\n")
+    _, plain = scan([tmp_path], tmp_path, prefilter=False)
+    _, filtered = scan([tmp_path], tmp_path, prefilter=True)
+    found = summary(filtered)
+    assert found == summary(plain)
+    assert any(f.path == "app/util.py" and f.line == 8 and f.rule_id.startswith("PCI1")
+               for f in filtered.findings), found
+    assert any(f.path == "app/util.py" and f.line == 9 and f.rule_id == "PCI503"
+               for f in filtered.findings), found

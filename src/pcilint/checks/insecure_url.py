@@ -88,6 +88,10 @@ def plain_http_host(text: str, whole: bool) -> str | None:
 @register
 class InsecureUrl(CheckKind):
     kind = "insecure-url"
+    # The project phase joins a use (a client call on an imported URL constant: the file matches
+    # the client-import term) with a constant ("http://..." in its file): both files match this
+    # check's own terms, so it needs no file beyond those (pcilint.prefilter).
+    DECLARES_DEPENDENCIES = True
     PARAMS = {
         "calls": Param("list[dict]", default=[], doc="{call: [globs], arg: index, keyword: name}"),
         "attributes": Param("list[str]", default=[], doc="Attributes that hold a base URL."),
