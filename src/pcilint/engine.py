@@ -33,8 +33,8 @@ from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
 from pcilint.findings import SEVERITY_RANK, Finding, ScanError, ScanResult, assign_fingerprints
-from pcilint.prefilter import (DependencyGraph, FileDeps, Prefilter, compile_terms, identifier_terms,
-                               import_targets)
+from pcilint.prefilter import (DependencyGraph, FileDeps, Prefilter, compile_terms, freeze_terms,
+                               identifier_terms, import_targets)
 from pcilint.ruleset import Rule, builtin_rules_dir, load_rules, rule_files
 from pcilint.suppressions import SuppressionMap, python_suppressions, text_suppressions
 
@@ -100,8 +100,7 @@ class RulePlan:
     @classmethod
     def of(cls, check: Any) -> "RulePlan":
         try:
-            terms = check.prefilter_terms()
-            terms = None if terms is None else tuple(terms)
+            terms = freeze_terms(check.prefilter_terms())
         except Exception:  # noqa: BLE001 - a kind that cannot say: parse every file
             terms = None
         return cls(tuple(check.FILE_KINDS), terms, _overrides(check, "check_project"),
@@ -128,7 +127,8 @@ class Scanner:
                                   else settings.select, settings.ignore + options.extend_ignore)
         self.kinds = {k for r in self.rules for k in self.plans[r.id].file_kinds}
         names = settings.sensitive_names
-        self._extra_terms = identifier_terms(names.get("pan", []) + names.get("sad", []))
+        self._extra_terms = identifier_terms(names.get("pan", []) + names.get("sad", []),
+                                             whole_words=True)
         self._termsets: dict[tuple[str, ...], Any] = {}
         self.prefilter = self._prefilter() if options.prefilter else None
         active = [self.plans[r.id] for r in self.rules]

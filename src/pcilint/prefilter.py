@@ -36,7 +36,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 _GLOBAL_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
 
@@ -87,8 +87,11 @@ class TermSet:
     with ``str.find`` in the lowercased text and confirmed with its own pattern where the literal
     occurs; only terms without a literal start are searched as one alternation."""
 
-    def __init__(self, parts: list[str]) -> None:
+    def __init__(self, parts: list[str], conjunctions: list[list["TermSet"]] | None = None,
+                 pan_literal: bool = False) -> None:
         self.parts = parts
+        self.conjunctions = conjunctions or []
+        self.pan_literal = pan_literal
         self.by_prefix: dict[str, list[re.Pattern[str]]] = {}
         slow = []
         for part in parts:
@@ -104,6 +107,13 @@ class TermSet:
 
     def search(self, text: str, low: str | None = None) -> bool:
         """Whether any term occurs in ``text`` (``low``: ``text.lower()``, if already made)."""
+        if self._search_parts(text, low):
+            return True
+        if self.pan_literal and has_pan_literal(text):
+            return True
+        return any(all(t.search(text, low) for t in group) for group in self.conjunctions)
+
+    def _search_parts(self, text: str, low: str | None) -> bool:
         if self.by_prefix:
             if low is None:
                 low = text.lower()
@@ -121,34 +131,66 @@ class TermSet:
         return self.slow is not None and self.slow.search(text) is not None
 
 
-def compile_terms(terms: Iterable[str] | None) -> TermSet | None:
-    """The terms ORed; None (= every file passes) for None, no terms, or a bad fragment."""
+def freeze_terms(terms: Iterable[Any] | None) -> tuple[Any, ...] | None:
+    """Terms as a hashable tuple (conjunctions and their OR groups as tuples), for plans and keys."""
+    if terms is None:
+        return None
+    return tuple(tuple(tuple(m) if isinstance(m, list) else m for m in t)
+                 if isinstance(t, (tuple, list)) else t for t in terms)
+
+
+def compile_terms(terms: Iterable[str | tuple[str, ...]] | None) -> TermSet | None:
+    """The terms ORed; None (= every file passes) for None, no terms, or a bad fragment.
+
+    A term is a regex fragment, or a tuple of members that must all occur in the file (a
+    conjunction: ``("card", "number")``; a member may be a list of fragments, one of which must
+    occur), or :data:`PAN_LITERAL` (a card-number literal, checked
+    with Luhn and the issuer prefixes)."""
     if terms is None:
         return None
     parts = []
+    conjunctions: list[list[TermSet]] = []
+    pan_literal = False
     for term in terms:
+        if isinstance(term, tuple):
+            # each member a fragment, or a list of fragments of which one must occur
+            group = [compile_terms(list(t) if isinstance(t, (list, tuple)) else [t]) for t in term]
+            if not group or any(g is None for g in group):
+                return None
+            conjunctions.append(group)  # type: ignore[arg-type]
+            continue
         if not isinstance(term, str) or not term:
             return None
+        if term == PAN_LITERAL:
+            pan_literal = True
+            continue
         part = _scoped(term)
         try:
             re.compile(part)
         except re.error:
             return None
         parts.append(part)
-    if not parts:
+    if not parts and not conjunctions and not pan_literal:
         return None
-    return TermSet(list(dict.fromkeys(parts)))
+    return TermSet(list(dict.fromkeys(parts)), conjunctions, pan_literal)
 
 
-def identifier_terms(names: Iterable[str]) -> list[str]:
+# After a name's last word: not another lowercase letter (``card`` is not ``cardinality``), except
+# a plural ``s`` that ends the word (``cards``); an uppercase letter, digit or separator may follow.
+_WORD_END = r"(?![a-rt-z]|s[a-z])"
+
+
+def identifier_terms(names: Iterable[str], whole_words: bool = False) -> list[str]:
     """Fragments matching identifier-like ``names`` as words, in any of the ways code writes them.
 
     ``card number`` or ``card_number`` matches ``card_number``, ``cardNumber``, ``CardNumber``,
     ``card-number``, ``CARD_NUMBER``, ``card["number"]`` and ``card.number``, but not
     ``discard_number``: a lowercase first letter must not follow another letter (an uppercase one
     may: ``creditCard``).  Up to three non-alphanumeric characters may stand between words (none:
-    ``cardnumber``); the end is not anchored (``card_numbers``).  Each fragment starts with its
-    first word as a literal, which keeps the prefilter fast.
+    ``cardnumber``).  The end is not anchored (``card_numbers``, ``cardinality``) unless
+    ``whole_words``: then the last word must end there or take a plural ``s``, which is how
+    :mod:`pcilint.analysis.names` splits and matches names.  Each fragment starts with its first
+    word as a literal, which keeps the prefilter fast.
     """
     out = []
     for name in names:
@@ -161,7 +203,7 @@ def identifier_terms(names: Iterable[str]) -> list[str]:
         if first[0].isalpha():
             # reject "<letter><lowercase first letter>...": checked once the word is matched
             fragment += f"(?<![A-Za-z][a-z]{'.' * (len(first) - 1)})"
-        out.append(fragment + (f"(?i:{rest})" if rest else ""))
+        out.append(fragment + (f"(?i:{rest})" if rest else "") + (_WORD_END if whole_words else ""))
     return out
 
 
@@ -169,6 +211,32 @@ def identifier_terms(names: Iterable[str]) -> list[str]:
 # underscores between them, or split over implicitly concatenated strings ("4539 1488" "0343 6467",
 # also across lines): what every card-number literal looks like in a file (escapes like \x34 aside).
 PAN_IN_SOURCE = r"[0-9](?:(?:[ _-]|[ -]?[\"']\s*[rRbBuUfF]{0,2}[\"'][ -]?)?[0-9]){12}"
+_PAN_RUN = re.compile(r"[0-9](?:(?:[ _-]|[ -]?[\"']\s*[rRbBuUfF]{0,2}[\"'][ -]?)?[0-9])*")
+_PAN_START = re.compile(PAN_IN_SOURCE)
+_NOT_DIGIT = re.compile(r"[^0-9]")
+#: The term for "a card-number literal": text matching :data:`PAN_IN_SOURCE` whose digits hold 13
+#: to 19 consecutive ones that pass Luhn with a real issuer prefix (what every card-number check
+#: accepts), so timestamps, ISBNs and big constants do not pass.
+PAN_LITERAL = "(?#pan-literal)" + PAN_IN_SOURCE
+
+
+def has_pan_literal(text: str) -> bool:
+    """Whether ``text`` holds a plausible card number written as a literal (see PAN_LITERAL)."""
+    from pcilint.analysis.cardnumbers import is_pan
+
+    pos = 0
+    while True:
+        m = _PAN_START.search(text, pos)
+        if m is None:
+            return False
+        run = _PAN_RUN.match(text, m.start())
+        end = run.end() if run else m.end()
+        digits = _NOT_DIGIT.sub("", text[m.start():end])
+        for length in range(13, min(19, len(digits)) + 1):
+            for i in range(len(digits) - length + 1):
+                if is_pan(digits[i:i + length]):
+                    return True
+        pos = max(end, m.start() + 1)
 
 
 def card_data_terms() -> list[str]:
@@ -179,8 +247,19 @@ def card_data_terms() -> list[str]:
     from pcilint.analysis.names import vocabulary
 
     vocab = vocabulary()
-    names = sorted({" ".join(term) for term in vocab.pan + vocab.sad + vocab.containers})
-    return identifier_terms(names) + [PAN_IN_SOURCE]
+    names = sorted({" ".join(term) for term in vocab.pan + vocab.sad})
+    containers = sorted({" ".join(term) for term in vocab.containers})
+    # a card container (``card``) holds card data through its number (``card.number``,
+    # ``Card(number=...)``, a class ``CreditCard`` with a ``number`` field) or as a whole object
+    # read from a request body (``request.json["card"]``)
+    return identifier_terms(names, whole_words=True) + [PAN_LITERAL] + [
+        (term, CARD_OBJECT_PARTNER) for term in identifier_terms(containers, whole_words=True)]
+
+
+#: What must accompany a card-container word for the file to hold card data (one of these).
+CARD_OBJECT_PARTNER = [r"(?i)number", r"(?i)\brequest", r"(?i)\bjson", r"(?i)\bpost\b",
+                       r"(?i)\bform", r"(?i)\bbody", r"(?i)\bpayload", r"validated_data",
+                       r"\bdata\b"]
 
 
 @dataclass
@@ -190,7 +269,7 @@ class Prefilter:
     patterns: dict[str, TermSet | None] = field(default_factory=dict)
 
     @classmethod
-    def from_terms(cls, terms_by_kind: Mapping[str, list[list[str] | None]],
+    def from_terms(cls, terms_by_kind: Mapping[str, list[list[str | tuple[str, ...]] | None]],
                    extra: Iterable[str] = ()) -> "Prefilter":
         """``terms_by_kind``: file kind -> the ``prefilter_terms()`` of each check of that kind."""
         extra = list(extra)

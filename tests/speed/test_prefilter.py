@@ -176,3 +176,48 @@ def test_a_helper_analysed_for_another_rule_is_analysed_again_when_a_caller_need
                for f in filtered.findings), found
     assert any(f.path == "app/util.py" and f.line == 9 and f.rule_id == "PCI503"
                for f in filtered.findings), found
+
+
+@pytest.mark.parametrize("files, where", [
+    # a constant imported from another module: found through the constant file's importers
+    ({"app/__init__.py": "", "app/config.py": 'BILLING_API = "http://billing.acme.io/v1"\n',
+      "app/client.py": "import requests\nfrom app.config import BILLING_API\n\n\n"
+                       "def sync():\n    return requests.get(BILLING_API + '/x', timeout=5)\n"},
+     ("app/config.py", 1)),
+    # a Django setting: the client file matches the client-import-and-settings term
+    ({"shop/__init__.py": "", "shop/settings.py": 'PAYMENT_API = "http://pay.acme.io"\n',
+      "shop/views.py": "import requests\nfrom django.conf import settings\n\n\n"
+                       "def pay():\n    return requests.post(settings.PAYMENT_API, json={})\n"},
+     ("shop/settings.py", 1)),
+])
+def test_plain_http_constants_used_elsewhere_are_found_through_the_prefilter(tmp_path, files,
+                                                                             where):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    _, plain = scan([tmp_path], tmp_path, prefilter=False, select=["PCI502"])
+    _, filtered = scan([tmp_path], tmp_path, prefilter=True, select=["PCI502"])
+    assert [(f.path, f.line) for f in filtered.findings] == [where]
+    assert summary(filtered) == summary(plain)
+
+
+def test_card_words_match_whole_words_only():
+    from pcilint.prefilter import card_data_terms
+
+    terms = compile_terms(card_data_terms())
+    for text in ["card_number = x", "CARD_NUMBER", "cardNumber", "cvv2", "cvvs = []", "cid = 1",
+                 "card = request.json['card']", "Card(exp_month=1, number=n)",
+                 "def f(credit_card): pass", 'x = "4242 4242 4242 4242"',
+                 'x = ("4539 1488" "0343 6467")']:
+        assert terms.search(text), text
+    for text in ["cardinality = 3", "cidr = '10.0.0.0/8'", "panel.show()", "cards = list()",
+                 "ts = 1699999999999", "isbn = 9781449327453", "scorecard = 1",
+                 "discard(card)", "company = 'Japan'", "span = 1"]:
+        assert not terms.search(text), text
+
+
+def test_conjunctions_need_every_member_and_or_groups_need_one():
+    terms = compile_terms([("alpha", ["beta", "gamma"])])
+    assert terms.search("alpha gamma") and terms.search("beta alpha")
+    assert not terms.search("alpha") and not terms.search("beta gamma")
+    assert compile_terms([("alpha", "(")]) is None  # a bad member: every file passes

@@ -161,10 +161,12 @@ class CardDataSink(CheckKind):
         return RuleError(msg, path=path, line=self.rule.param_lines.get("sinks", int(line or 0)),
                          field=f"{self.rule.id}.check.sinks")
 
-    def prefilter_terms(self) -> list[str]:
-        # card-data names and PAN literals; plus the "number" slot of a dict or keywords passed as
-        # source=/payment_method_data= (a slot source in a file without card words)
-        return card_data_terms() + ['"number"', "'number'", r"number\s*="]
+    def prefilter_terms(self) -> list[str | tuple[str, ...]]:
+        # card-data names and PAN literals; plus the "number" slot of a dict or keyword in a card
+        # context: a card word, or a dict passed as source=/payment_method_data= (a slot source in
+        # a file without card words)
+        slot = [r'"number"', r"'number'", r"\bnumber\s*="]
+        return card_data_terms() + [(slot, [r"(?i)card", r"\bsource\s*=", "payment_method_data"])]
 
     # -- per file -----------------------------------------------------------------------------------
     def project_facts(self, ctx: FileContext) -> Any:

@@ -88,9 +88,9 @@ def plain_http_host(text: str, whole: bool) -> str | None:
 @register
 class InsecureUrl(CheckKind):
     kind = "insecure-url"
-    # The project phase joins a use (a client call on an imported URL constant: the file matches
-    # the client-import term) with a constant ("http://..." in its file): both files match this
-    # check's own terms, so it needs no file beyond those (pcilint.prefilter).
+    # The project phase joins a use (a client call on an imported URL constant) with a constant
+    # ("http://..." in its file, which matches this check's terms): the constant's file asks for
+    # the files importing it (pcilint.prefilter); Django settings users match a term of their own.
     DECLARES_DEPENDENCIES = True
     PARAMS = {
         "calls": Param("list[dict]", default=[], doc="{call: [globs], arg: index, keyword: name}"),
@@ -106,11 +106,19 @@ class InsecureUrl(CheckKind):
         for spec in self.p["calls"]:
             globs = spec.get("call")
             self.calls.append({**spec, "call": [globs] if isinstance(globs, str) else list(globs)})
-        terms = self.p["prefilter"]
-        self._prefilter = re.compile("|".join(terms), re.I) if terms else None
 
-    def prefilter_terms(self) -> list[str] | None:
-        return self.p["prefilter"]
+    def prefilter_terms(self) -> list[str | tuple[str | list[str], ...]] | None:
+        terms: list[str | tuple[str | list[str], ...]] = list(self.p["prefilter"])
+        # a client given a Django setting (`requests.get(settings.API)`): the setting's module is
+        # not imported, so the closure cannot find the file; a client import and `settings.` can
+        clients = sorted({g.split(".")[0] for spec in self.calls for g in spec["call"]
+                          if g and g[0].isalpha()} | {
+                              a.split(".")[0] for a in self.p["attributes"] if a[0].isalpha()})
+        if clients:
+            names = "|".join(re.escape(c) for c in clients)
+            terms.append(([rf"\bimport\s+(?:{names})\b", rf"\bfrom\s+(?:{names})\b"],
+                          r"\bsettings\."))
+        return terms
 
     def _remember_use(self, ctx: FileContext, bindings: Any, value: cst.BaseExpression,
                       client: str) -> None:
@@ -139,6 +147,9 @@ class InsecureUrl(CheckKind):
         constants = {}
         if "http://" in ctx.text.lower():
             constants = _url_constants(ctx, self)
+        if constants:
+            # a client elsewhere may be given one of these constants: analyse the importers
+            ctx.need_importers()
         if not uses and not constants:
             return None
         from pcilint.analysis.webhooks import module_name
@@ -177,8 +188,8 @@ class InsecureUrl(CheckKind):
             p.fullmatch(host) for p in self.p["skip_hosts"])
 
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
-        if self._prefilter is not None and not self._prefilter.search(ctx.text):
-            return None
+        # (no textual shortcut here: the engine runs this only in files matching its terms, or
+        # in a file the closure needs, whose client calls on imported constants must be seen)
         check = self
         bindings = bindings_for(ctx)
         functions: list[cst.FunctionDef] = []

@@ -16,7 +16,7 @@ from pcilint.analysis.literals import literal_text, string_value
 from pcilint.checks import register
 from pcilint.checks.base import CheckKind, FileContext, Param
 from pcilint.masking import mask_text
-from pcilint.prefilter import PAN_IN_SOURCE
+from pcilint.prefilter import PAN_LITERAL
 
 VALIDATORS = {"none", "pan"}
 
@@ -74,7 +74,7 @@ class LiteralPattern(CheckKind):
 
     def prefilter_terms(self) -> list[str] | None:
         if self.p["prefilter"] is None and self.p["validator"] == "pan":
-            return [PAN_IN_SOURCE]
+            return [PAN_LITERAL]
         return self.p["prefilter"]
 
     def _matches(self, text: str) -> Iterator[tuple[int, int, str]]:
