@@ -279,7 +279,10 @@ class Scanner:
         if self.track_deps and module is not None:  # (after project_facts: checks declare there)
             result.deps = FileDeps(import_targets(text), analysed=True, complete=complete,
                                    needs=tuple(dict.fromkeys(ctx.needed_modules)),
-                                   needs_importers=ctx.needs_importers)
+                                   needs_importers=ctx.needs_importers,
+                                   needs_if_reached=tuple(dict.fromkeys(
+                                       ctx.needed_modules_if_reached)),
+                                   importers_if_reached=ctx.needs_importers_if_reached)
         result.findings = ctx.findings
         result.scanned = True
         return result

@@ -388,6 +388,10 @@ class FileDeps:
     complete: bool = True
     needs: tuple[str, ...] = ()  # ctx.need_module() names (declaring kinds)
     needs_importers: bool = False  # ctx.need_importers() was called
+    # the same, declared with when_reached=True: followed only once another file's declarations
+    # reach this file (card data may come in from elsewhere)
+    needs_if_reached: tuple[str, ...] = ()
+    importers_if_reached: bool = False
 
 
 class DependencyGraph:
@@ -440,14 +444,33 @@ class DependencyGraph:
         analysed = {p for p, d in deps.items() if d.analysed}
         wanted: set[str] = set()
         if declared:
-            for path in analysed:
+            # Unconditional declarations reach files; a reached file's conditional ones
+            # (when_reached) reach further, transitively.
+            def targets(path: str, reached: bool) -> set[str]:
                 d = deps[path]
-                for name in d.needs:
+                out: set[str] = set()
+                for name in d.needs + (d.needs_if_reached if reached else ()):
                     for target in self.index.resolve(name, path):
+                        out.add(target)
+                        out.update(self.reexported(target))
+                if d.needs_importers or (reached and d.importers_if_reached):
+                    out.update(self.importers(path))
+                return out
+
+            todo: list[str] = []
+            for path in analysed:
+                for target in targets(path, False):
+                    if target not in wanted:
                         wanted.add(target)
-                        wanted.update(self.reexported(target))
-                if d.needs_importers:
-                    wanted.update(self.importers(path))
+                        todo.append(target)
+            while todo:
+                path = todo.pop()
+                if path not in analysed:
+                    continue  # analysed next round; its own declarations are followed then
+                for target in targets(path, True):
+                    if target not in wanted:
+                        wanted.add(target)
+                        todo.append(target)
         else:
             seen = set(analysed)
             todo = list(analysed)

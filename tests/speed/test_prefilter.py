@@ -221,3 +221,56 @@ def test_conjunctions_need_every_member_and_or_groups_need_one():
     assert terms.search("alpha gamma") and terms.search("beta alpha")
     assert not terms.search("alpha") and not terms.search("beta gamma")
     assert compile_terms([("alpha", "(")]) is None  # a bad member: every file passes
+
+
+CHAINS = {
+    # card data handed on through a module without card words, to a third that logs it
+    "param": ({"app/__init__.py": "",
+               "app/views.py": "from app import services\n\n\ndef pay(request):\n"
+                               "    card_number = request.POST['card_number']\n"
+                               "    services.process(card_number)\n",
+               "app/services.py": "from app import audit\n\n\ndef process(value):\n"
+                                  "    audit.record(value)\n",
+               "app/audit.py": "import logging\n\nlog = logging.getLogger(__name__)\n\n\n"
+                               "def record(entry):\n    log.info('entry %s', entry)\n"},
+              ("app/audit.py", 7)),
+    # card data returned through a module without card words to a caller that logs it
+    "return": ({"app/__init__.py": "",
+                "app/repo.py": "def get_pan(user):\n    return user.card_number\n",
+                "app/service.py": "from app import repo\n\n\ndef fetch(u):\n"
+                                  "    return repo.get_pan(u)\n",
+                "app/view.py": "import logging\nfrom app import service\n\n\ndef show(u):\n"
+                               "    value = service.fetch(u)\n    logging.info('got %s', value)\n"},
+               ("app/view.py", 7)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_cross_module_chains_through_files_without_card_words(tmp_path, name):
+    files, where = CHAINS[name]
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    # a bystander that imports the chain but receives nothing: not needed, never analysed
+    (tmp_path / "app" / "bystander.py").write_text(
+        "from app import services, service, audit, repo\n\n\ndef f(x):\n    return x\n")
+    _, plain = scan([tmp_path], tmp_path, prefilter=False)
+    _, filtered = scan([tmp_path], tmp_path, prefilter=True)
+    assert where in [(f.path, f.line) for f in filtered.findings]
+    assert summary(filtered) == summary(plain)
+
+
+def test_conditional_declarations_are_followed_only_from_a_file_that_is_reached():
+    graph = DependencyGraph({"a.py": (), "b.py": ("a",), "c.py": ("b",), "d.py": ()})
+    deps = {
+        # a holds card data and returns it: its importers are needed
+        "a.py": FileDeps((), analysed=True, needs_importers=True),
+        # b returns a call's result: its importers only matter because a reached it
+        "b.py": FileDeps(("a",), analysed=True, importers_if_reached=True),
+        "c.py": FileDeps(("b",)),
+        # d passes a parameter on, but nothing reaches d: its callee is not needed
+        "d.py": FileDeps((), analysed=True, needs_if_reached=("c",)),
+    }
+    assert graph.needed(deps, declared=True) == {"c.py"}
+    deps["a.py"] = FileDeps((), analysed=True)
+    assert graph.needed(deps, declared=True) == set()

@@ -190,6 +190,8 @@ class FileContext:
         self._analysis: Any = None
         self.needed_modules: list[str] = []  # see need_module()
         self.needs_importers = False  # see need_importers()
+        self.needed_modules_if_reached: list[str] = []  # need_module(..., when_reached=True)
+        self.needs_importers_if_reached = False  # need_importers(when_reached=True)
 
     @property
     def lines(self) -> list[str]:
@@ -219,19 +221,29 @@ class FileContext:
             self._analysis = analyze_module(self)
         return self._analysis
 
-    def need_module(self, name: str) -> None:
+    def need_module(self, name: str, when_reached: bool = False) -> None:
         """Cross-module flow: the project phase needs facts from the module defining ``name``.
 
         ``name`` is dotted as this file imports it (``app.audit``, ``.audit.audit_event``, a
         ``module.function``); the engine then analyses that file even if the prefilter skipped it.
         Call it e.g. for a callee in another module that receives card data from this file.
-        """
-        self.needed_modules.append(name)
 
-    def need_importers(self) -> None:
+        ``when_reached``: only if this file is itself reached - needed by another file's
+        declaration - (a parameter passed on, a call's result returned: it matters only if card
+        data comes in from elsewhere).  A file holding card data itself declares unconditionally.
+        """
+        if when_reached:
+            self.needed_modules_if_reached.append(name)
+        else:
+            self.needed_modules.append(name)
+
+    def need_importers(self, when_reached: bool = False) -> None:
         """Cross-module flow: files importing this one need analysing too (e.g. a function here
-        returns card data to callers elsewhere)."""
-        self.needs_importers = True
+        returns card data to callers elsewhere); ``when_reached`` as for :meth:`need_module`."""
+        if when_reached:
+            self.needs_importers_if_reached = True
+        else:
+            self.needs_importers = True
 
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column), 1-based; positions are computed only on demand."""

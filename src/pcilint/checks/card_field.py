@@ -900,16 +900,21 @@ def _declare_dependencies(ctx: FileContext, facts: dict[str, Any]) -> None:
     """Tell the engine which other files the project phase needs (see pcilint.prefilter): for
     inheritance and request-body use, the bases' modules and the files importing these classes
     (route handlers, subclasses); for project field types, the modules defining a candidate's
-    constructor, a field class's bases and what a module re-exports."""
+    constructor, a field class's bases and what a module re-exports.
+
+    Only card fields make a chain start: a class without them (or a field class, a re-export)
+    matters when a file with card fields leads here, so those are declared ``when_reached``."""
     if facts["classes"]:
         for cls in facts["classes"]:
             for base in cls.bases:
                 if base != "?":
-                    ctx.need_module(base)
-        ctx.need_importers()
-    refs = [cand["ctor"] for cand in facts["candidates"]]
-    refs += [base for bases in facts["field_classes"].values() for base in bases]
+                    ctx.need_module(base, when_reached=not cls.fields)
+        ctx.need_importers(when_reached=not any(cls.fields for cls in facts["classes"]))
+    for cand in facts["candidates"]:
+        if cand["ctor"] and cand["ctor"] != "?":
+            ctx.need_module(cand["ctor"])
+    refs = [base for bases in facts["field_classes"].values() for base in bases]
     refs += list(facts["reexports"].values())
     for ref in refs:
         if ref and ref != "?":
-            ctx.need_module(ref)
+            ctx.need_module(ref, when_reached=True)

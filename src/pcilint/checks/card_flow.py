@@ -266,15 +266,26 @@ def _declare_dependencies(ctx: FileContext, facts: FileFacts) -> None:
     """Tell the engine which other files the project phase needs (see pcilint.prefilter): callees
     in other modules that receive a labelled value (card data, or a parameter that may carry it),
     the files importing this one when a function here returns card data or a call's result, and
-    the modules of base classes (their methods' ``self.x()`` calls may reach an override here)."""
+    the modules of base classes (their methods' ``self.x()`` calls may reach an override here).
+
+    Card data held here (a source) makes every declaration unconditional: a function of this file
+    may hand it to another through a parameter.  Otherwise a parameter passed on or a call's
+    result returned matters only if card data comes in from another file, so those are declared
+    ``when_reached``: followed only once a file holding card data leads here."""
+    holds = bool(facts.sources)
     for bases in facts.classes.values():
         for base in bases:
-            ctx.need_module(ctx.imports.resolve(base))
+            ctx.need_module(ctx.imports.resolve(base), when_reached=not holds)
     for fn in facts.functions.values():
-        if any(label[0] in ("s", "r") for label in fn.returns):
+        if any(label[0] == "s" for label in fn.returns):
             ctx.need_importers()
+        elif any(label[0] == "r" for label in fn.returns):
+            ctx.need_importers(when_reached=not holds)
         for call in fn.calls.values():
-            if any(labels for _, labels in call.args):
-                ctx.need_module(call.callee)
+            labels = {label for _, arg_labels in call.args for label in arg_labels}
+            if labels:
+                later = not holds and not any(label[0] == "s" for label in labels)
+                ctx.need_module(call.callee, when_reached=later)
                 if call.callee.startswith(("self.", "cls.")):
-                    ctx.need_importers()  # an override in a subclass elsewhere may receive it
+                    # an override in a subclass elsewhere may receive it
+                    ctx.need_importers(when_reached=later)
