@@ -280,9 +280,7 @@ class Scanner:
             result.deps = FileDeps(import_targets(text), analysed=True, complete=complete,
                                    needs=tuple(dict.fromkeys(ctx.needed_modules)),
                                    needs_importers=ctx.needs_importers,
-                                   needs_if_reached=tuple(dict.fromkeys(
-                                       ctx.needed_modules_if_reached)),
-                                   importers_if_reached=ctx.needs_importers_if_reached)
+                                   conditional=tuple(dict.fromkeys(ctx.conditional_needs)))
         result.findings = ctx.findings
         result.scanned = True
         return result

@@ -12,8 +12,13 @@ The contract for check kinds (write your ``prefilter_terms`` to it):
   fragment says ``(?i)``).  Derive them from the check's own parameters (sink names, literals), so a
   custom rule widens the prefilter automatically.  The engine adds the configuration's
   ``sensitive_names`` itself (see :func:`identifier_terms`).
+* A term may also be a *conjunction*: a tuple whose members must all occur (each member a fragment
+  or a list of fragments, one of which must occur), e.g. ``("card", ["number", "request"])``; or
+  :data:`PAN_LITERAL`, a card-number literal checked with Luhn and the issuer prefixes.
 * Return ``None`` (the default) when you cannot say: every file of the check's kinds is then parsed.
   A fragment that is not a valid regular expression counts as ``None``, never as "match nothing".
+* Each rule runs only in the files its own terms match (a file parsed for ``verify=False`` does not
+  get the card-data flow analysis), unless the file is analysed because the closure needs it.
 * Checks with a project phase (``check_project``) see facts from more files than those that pass:
   a helper in another module that only *receives* card data from a caller has no card-data words in
   it, yet the finding is in the helper.  So after the passing files are analysed the engine analyses
@@ -22,7 +27,10 @@ The contract for check kinds (write your ``prefilter_terms`` to it):
   - when a check kind sets ``DECLARES_DEPENDENCIES = True`` it promises to call
     ``ctx.need_module(name)`` for every module (or ``module.function``) its project phase needs
     facts from (e.g. a callee that receives card data) and ``ctx.need_importers()`` when files that
-    import this one need analysing (e.g. a function here returns card data).  Only those are added;
+    import this one need analysing (e.g. a function here returns card data).  Only those are added.
+    A declaration may carry a condition (``when="called"``: card data is passed into this file;
+    ``"returns:<callee>"``: that callee's module returns card data; ``"reached"``): chains then
+    start only at files that hold card data, not at every function that passes a parameter on;
   - otherwise (the safe default) every file connected to an analysed file by an import, in either
     direction, is analysed too, transitively.
 
@@ -301,8 +309,8 @@ _NAME = re.compile(r"[A-Za-z_][\w.]*")
 def import_targets(text: str) -> tuple[str, ...]:
     """Dotted names a Python file imports, read from its text (``.``-prefixed when relative).
 
-    ``from a.b import c`` gives ``a.b`` and ``a.b.c`` (``c`` may be a submodule); ``import x.y as z``
-    gives ``x.y``.  Imports anywhere in the file count (also inside functions and ``try``); only
+    ``from a.b import c`` gives ``a.b.c`` (``c`` may be a submodule or a name defined in ``a.b``:
+    :class:`DependencyGraph` tells them apart); ``import x.y as z`` gives ``x.y``.  Imports anywhere in the file count (also inside functions and ``try``); only
     compound one-liners (``if x: import y``) and imports after ``;`` are missed.
     """
     if "import" not in text:
@@ -320,7 +328,6 @@ def import_targets(text: str) -> tuple[str, ...]:
         module = m.group("module")
         if not module:
             continue
-        out[module] = None
         for part in m.group("names").strip("() \t\n").split(","):
             name = _NAME.match(part.strip())
             if name and name.group(0) != "import":
@@ -352,29 +359,40 @@ class ModuleIndex:
 
     def resolve(self, name: str, importer: str) -> list[str]:
         """The files defining ``name`` (a module, or a name inside one) as imported from ``importer``."""
+        return self.resolve_name(name, importer)[0]
+
+    def resolve_name(self, name: str, importer: str) -> tuple[list[str], str | None]:
+        """:meth:`resolve`, and the name taken from those files (``a.b.C`` resolved to ``a/b.py``
+        takes ``C``); None when the module itself is imported (or ``*``)."""
         if name.startswith("."):
             dots = len(name) - len(name.lstrip("."))
             base = PurePosixPath(importer).parent
             for _ in range(dots - 1):
                 base = base.parent
             rest = [p for p in name[dots:].split(".") if p]
+            whole = list(rest)
             while True:
                 candidate = base.joinpath(*rest).as_posix()
                 for path in (candidate + ".py", candidate + "/__init__.py"):
                     if path in self.paths:
-                        return [path]
+                        return [path], _taken(whole[len(rest):])
                 if not rest:
-                    return []
+                    return [], None
                 rest = rest[:-1]
         parts = name.split(".")
         if parts[0] in _STDLIB:
-            return []
+            return [], None
+        whole = list(parts)
         while parts:
             hit = self.by_suffix.get(".".join(parts))
             if hit:
-                return hit
+                return hit, _taken(whole[len(parts):])
             parts = parts[:-1]
-        return []
+        return [], None
+
+
+def _taken(leftover: list[str]) -> str | None:
+    return leftover[0] if leftover and leftover[0] != "*" else None
 
 
 @dataclass(frozen=True)
@@ -388,10 +406,9 @@ class FileDeps:
     complete: bool = True
     needs: tuple[str, ...] = ()  # ctx.need_module() names (declaring kinds)
     needs_importers: bool = False  # ctx.need_importers() was called
-    # the same, declared with when_reached=True: followed only once another file's declarations
-    # reach this file (card data may come in from elsewhere)
-    needs_if_reached: tuple[str, ...] = ()
-    importers_if_reached: bool = False
+    # (when, "module" | "facts" | "importers", name): declared with a condition ("" for none:
+    # a "facts" need) by FileContext.need_module / need_importers, followed once it holds
+    conditional: tuple[tuple[str, str, str], ...] = ()
 
 
 class DependencyGraph:
@@ -401,8 +418,21 @@ class DependencyGraph:
         index = ModuleIndex(imports)
         self.forward: dict[str, set[str]] = {}
         self.backward: dict[str, set[str]] = {p: set() for p in imports}
+        # (importer, imported) -> the names it takes from it; None: the whole module
+        self.taken: dict[tuple[str, str], set[str] | None] = {}
         for path, names in imports.items():
-            targets = {t for name in names for t in index.resolve(name, path)} - {path}
+            targets: set[str] = set()
+            for name in names:
+                files, taken = index.resolve_name(name, path)
+                for t in files:
+                    if t == path:
+                        continue
+                    targets.add(t)
+                    key = (path, t)
+                    if taken is None:
+                        self.taken[key] = None
+                    elif self.taken.get(key, set()) is not None:
+                        self.taken.setdefault(key, set()).add(taken)
             self.forward[path] = targets
             for t in targets:
                 self.backward[t].add(path)
@@ -430,9 +460,80 @@ class DependencyGraph:
         return self._through_packages(self.forward, start, path)
 
     def importers(self, path: str) -> set[str]:
-        """Files importing ``path``, also through packages that re-export it (an ``__init__.py``
-        importing it counts, and so do the files importing that package)."""
-        return self._through_packages(self.backward, [path], path)
+        """Files importing ``path``, also through packages that re-export it: an ``__init__.py``
+        importing it counts, and so do the files importing from that package one of the names it
+        took from ``path`` (or the whole package: ``import pkg``, ``from pkg import *``).  A file
+        taking other names from the package (``from stripe.params import OtherParams``) does not."""
+        out: set[str] = set()
+        todo: list[tuple[str, set[str] | None]] = [(path, None)]  # (file, names reachable; None=all)
+        seen: set[tuple[str, frozenset[str] | None]] = set()
+        while todo:
+            current, names = todo.pop()
+            for other in self.backward.get(current, ()):
+                taken = self.taken.get((other, current))
+                if names is not None and taken is not None and not (taken & names):
+                    continue  # imports other names of the package than the ones we follow
+                out.add(other)
+                if other.endswith("__init__.py"):
+                    # what the package re-exports of ours: the names it took (None: all of them)
+                    passed = taken if names is None else (names if taken is None else taken & names)
+                    key = (other, None if passed is None else frozenset(passed))
+                    if key not in seen:
+                        seen.add(key)
+                        todo.append((other, passed))
+        out.discard(path)
+        return out
+
+    def _declared_closure(self, deps: Mapping[str, FileDeps], analysed: set[str]) -> set[str]:
+        """Files the analysed files' declarations need, conditions followed to a fixed point:
+        a need of a module marks it *called* (card data goes in), importers needed mark the file
+        *returning* (card data comes out), and every file needed is *reached*."""
+        wanted: set[str] = set()
+        called: set[str] = set()
+        returning: set[str] = set()
+        resolved: dict[tuple[str, str], list[str]] = {}
+
+        def resolve(name: str, path: str) -> list[str]:
+            key = (name, path)
+            if key not in resolved:
+                resolved[key] = self.index.resolve(name, path)
+            return resolved[key]
+
+        def holds(when: str, path: str) -> bool:
+            if when == "called":
+                return path in called
+            if when == "reached":
+                return path in wanted
+            if when.startswith("returns:"):
+                return any(t in returning for t in resolve(when[8:], path))
+            return False
+
+        done: set[tuple[str, str, str, str]] = set()
+        changed = True
+        while changed:
+            changed = False
+            for path in analysed:
+                d = deps[path]
+                decls = [("", "module", n) for n in d.needs]
+                if d.needs_importers:
+                    decls.append(("", "importers", ""))
+                decls += [c for c in d.conditional
+                          if (path, *c) not in done and (not c[0] or holds(c[0], path))]
+                for when, kind, name in decls:
+                    if (path, when, kind, name) in done:
+                        continue
+                    done.add((path, when, kind, name))
+                    changed = True
+                    if kind == "importers":
+                        returning.add(path)
+                        wanted.update(self.importers(path))
+                        continue
+                    for target in resolve(name, path):
+                        for t in (target, *self.reexported(target)):
+                            wanted.add(t)
+                            if kind == "module":  # ("facts": a base class, no data passed)
+                                called.add(t)
+        return wanted
 
     def needed(self, deps: Mapping[str, FileDeps], declared: bool) -> set[str]:
         """Python files not analysed yet whose facts the project phase needs.
@@ -444,33 +545,7 @@ class DependencyGraph:
         analysed = {p for p, d in deps.items() if d.analysed}
         wanted: set[str] = set()
         if declared:
-            # Unconditional declarations reach files; a reached file's conditional ones
-            # (when_reached) reach further, transitively.
-            def targets(path: str, reached: bool) -> set[str]:
-                d = deps[path]
-                out: set[str] = set()
-                for name in d.needs + (d.needs_if_reached if reached else ()):
-                    for target in self.index.resolve(name, path):
-                        out.add(target)
-                        out.update(self.reexported(target))
-                if d.needs_importers or (reached and d.importers_if_reached):
-                    out.update(self.importers(path))
-                return out
-
-            todo: list[str] = []
-            for path in analysed:
-                for target in targets(path, False):
-                    if target not in wanted:
-                        wanted.add(target)
-                        todo.append(target)
-            while todo:
-                path = todo.pop()
-                if path not in analysed:
-                    continue  # analysed next round; its own declarations are followed then
-                for target in targets(path, True):
-                    if target not in wanted:
-                        wanted.add(target)
-                        todo.append(target)
+            wanted = self._declared_closure(deps, analysed)
         else:
             seen = set(analysed)
             todo = list(analysed)

@@ -93,9 +93,25 @@ def test_import_targets_read_every_form():
     text = ("import os, app.models as m\nfrom . import audit\nfrom ..util import (a,\n  b as c)\n"
             "from pkg.mod import helper  # comment\nfrom x import \\\n  y\n"
             "def f():\n    from lazy import thing\n")
-    assert set(import_targets(text)) >= {"os", "app.models", ".", ".audit", "..util", "..util.a",
-                                         "..util.b", "pkg.mod", "pkg.mod.helper", "x.y",
-                                         "lazy.thing"}
+    assert set(import_targets(text)) == {"os", "app.models", ".audit", "..util.a", "..util.b",
+                                         "pkg.mod.helper", "x.y", "lazy.thing"}
+
+
+def test_importers_through_a_package_follow_only_the_names_it_re_exports():
+    graph = DependencyGraph({
+        "pkg/__init__.py": ("pkg._card.CardParams", "pkg._other.OtherParams"),
+        "pkg/_card.py": (),
+        "pkg/_other.py": (),
+        "uses_card.py": ("pkg.CardParams",),
+        "uses_other.py": ("pkg.OtherParams",),
+        "whole.py": ("pkg",),
+        "star.py": ("pkg.*",),
+        "direct.py": ("pkg._card.CardParams",),
+    })
+    assert graph.importers("pkg/_card.py") == {"pkg/__init__.py", "uses_card.py", "whole.py",
+                                               "star.py", "direct.py"}
+    assert graph.importers("pkg/_other.py") == {"pkg/__init__.py", "uses_other.py", "whole.py",
+                                                "star.py"}
 
 
 def test_module_index_resolves_absolute_relative_and_ignores_the_stdlib():
@@ -260,17 +276,26 @@ def test_cross_module_chains_through_files_without_card_words(tmp_path, name):
     assert summary(filtered) == summary(plain)
 
 
-def test_conditional_declarations_are_followed_only_from_a_file_that_is_reached():
-    graph = DependencyGraph({"a.py": (), "b.py": ("a",), "c.py": ("b",), "d.py": ()})
+def test_conditional_declarations_are_followed_only_once_their_condition_holds():
+    graph = DependencyGraph({"a.py": (), "b.py": ("a.get",), "c.py": ("b.fetch",), "d.py": (),
+                             "e.py": ("x.other",), "x.py": ()})
     deps = {
         # a holds card data and returns it: its importers are needed
         "a.py": FileDeps((), analysed=True, needs_importers=True),
-        # b returns a call's result: its importers only matter because a reached it
-        "b.py": FileDeps(("a",), analysed=True, importers_if_reached=True),
-        "c.py": FileDeps(("b",)),
-        # d passes a parameter on, but nothing reaches d: its callee is not needed
-        "d.py": FileDeps((), analysed=True, needs_if_reached=("c",)),
+        # b returns the result of a.get(): its importers matter because a returns card data
+        "b.py": FileDeps(("a.get",), analysed=True,
+                         conditional=(("returns:a.get", "importers", ""),)),
+        "c.py": FileDeps(("b.fetch",)),
+        # d passes a parameter on, but nobody passes card data to d: its callee is not needed
+        "d.py": FileDeps((), analysed=True, conditional=(("called", "module", "x.f"),)),
+        # e returns the result of x.other(): x returns no card data
+        "e.py": FileDeps(("x.other",), analysed=True,
+                         conditional=(("returns:x.other", "importers", ""),)),
+        "x.py": FileDeps(()),
     }
     assert graph.needed(deps, declared=True) == {"c.py"}
     deps["a.py"] = FileDeps((), analysed=True)
     assert graph.needed(deps, declared=True) == set()
+    # once something passes card data into d, d's callee is needed
+    deps["a.py"] = FileDeps((), analysed=True, needs=("d.f",))
+    assert graph.needed(deps, declared=True) == {"x.py"}

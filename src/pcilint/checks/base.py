@@ -190,8 +190,8 @@ class FileContext:
         self._analysis: Any = None
         self.needed_modules: list[str] = []  # see need_module()
         self.needs_importers = False  # see need_importers()
-        self.needed_modules_if_reached: list[str] = []  # need_module(..., when_reached=True)
-        self.needs_importers_if_reached = False  # need_importers(when_reached=True)
+        # (when, "module" | "importers", name): need_module() / need_importers() with ``when``
+        self.conditional_needs: list[tuple[str, str, str]] = []
 
     @property
     def lines(self) -> list[str]:
@@ -221,29 +221,37 @@ class FileContext:
             self._analysis = analyze_module(self)
         return self._analysis
 
-    def need_module(self, name: str, when_reached: bool = False) -> None:
+    def need_module(self, name: str, when: str | None = None, passes_data: bool = True) -> None:
         """Cross-module flow: the project phase needs facts from the module defining ``name``.
 
         ``name`` is dotted as this file imports it (``app.audit``, ``.audit.audit_event``, a
         ``module.function``); the engine then analyses that file even if the prefilter skipped it.
         Call it e.g. for a callee in another module that receives card data from this file.
 
-        ``when_reached``: only if this file is itself reached - needed by another file's
-        declaration - (a parameter passed on, a call's result returned: it matters only if card
-        data comes in from elsewhere).  A file holding card data itself declares unconditionally.
-        """
-        if when_reached:
-            self.needed_modules_if_reached.append(name)
-        else:
-            self.needed_modules.append(name)
+        ``when`` makes the need conditional (a file holding card data itself declares without):
 
-    def need_importers(self, when_reached: bool = False) -> None:
-        """Cross-module flow: files importing this one need analysing too (e.g. a function here
-        returns card data to callers elsewhere); ``when_reached`` as for :meth:`need_module`."""
-        if when_reached:
-            self.needs_importers_if_reached = True
+        * ``"called"``: only if another file's declarations pass card data into this one (a
+          parameter passed on matters only then);
+        * ``"returns:<callee>"``: only if the module defining ``<callee>`` (as this file names it)
+          returns card data to its importers (a call's result passed on or returned);
+        * ``"reached"``: if either happens.
+
+        ``passes_data=False``: only the module's facts are needed (a base class), no card data is
+        handed to it, so its own ``"called"`` declarations do not follow from this one.
+        """
+        kind = "module" if passes_data else "facts"
+        if when is None and passes_data:
+            self.needed_modules.append(name)
         else:
+            self.conditional_needs.append((when or "", kind, name))
+
+    def need_importers(self, when: str | None = None) -> None:
+        """Cross-module flow: files importing this one need analysing too (e.g. a function here
+        returns card data to callers elsewhere); ``when`` as for :meth:`need_module`."""
+        if when is None:
             self.needs_importers = True
+        else:
+            self.conditional_needs.append((when, "importers", ""))
 
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column), 1-based; positions are computed only on demand."""

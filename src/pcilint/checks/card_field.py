@@ -903,18 +903,27 @@ def _declare_dependencies(ctx: FileContext, facts: dict[str, Any]) -> None:
     constructor, a field class's bases and what a module re-exports.
 
     Only card fields make a chain start: a class without them (or a field class, a re-export)
-    matters when a file with card fields leads here, so those are declared ``when_reached``."""
+    matters when a file with card fields leads here, so those are declared with a ``when``."""
     if facts["classes"]:
         for cls in facts["classes"]:
             for base in cls.bases:
                 if base != "?":
-                    ctx.need_module(base, when_reached=not cls.fields)
-        ctx.need_importers(when_reached=not any(cls.fields for cls in facts["classes"]))
+                    ctx.need_module(base, when=None if cls.fields else "reached",
+                                    passes_data=False)
+        if any(cls.fields for cls in facts["classes"]):
+            ctx.need_importers()
+        else:
+            # a subclass elsewhere inherits card fields only if a base here has them, through
+            # a base whose module passes card fields on to its importers
+            for cls in facts["classes"]:
+                for base in cls.bases:
+                    if base != "?":
+                        ctx.need_importers(when=f"returns:{base}")
     for cand in facts["candidates"]:
         if cand["ctor"] and cand["ctor"] != "?":
-            ctx.need_module(cand["ctor"])
+            ctx.need_module(cand["ctor"], passes_data=False)
     refs = [base for bases in facts["field_classes"].values() for base in bases]
     refs += list(facts["reexports"].values())
     for ref in refs:
         if ref and ref != "?":
-            ctx.need_module(ref, when_reached=True)
+            ctx.need_module(ref, when="reached", passes_data=False)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from pcilint.analysis.globs import matches_any
 from pcilint.analysis.flow import FileFacts, FileFlow, SinkEvent, Value
@@ -269,23 +269,45 @@ def _declare_dependencies(ctx: FileContext, facts: FileFacts) -> None:
     the modules of base classes (their methods' ``self.x()`` calls may reach an override here).
 
     Card data held here (a source) makes every declaration unconditional: a function of this file
-    may hand it to another through a parameter.  Otherwise a parameter passed on or a call's
-    result returned matters only if card data comes in from another file, so those are declared
-    ``when_reached``: followed only once a file holding card data leads here."""
+    may hand it to another through a parameter.  Otherwise a declaration holds only if card data
+    can reach what it carries: a parameter passed on (``when="called"``: another file passes card
+    data in), a call's result (``when="returns:<callee>"``: the callee's module returns card
+    data)."""
     holds = bool(facts.sources)
+    callees = {idx: call.callee for fn in facts.functions.values()
+               for idx, call in fn.calls.items()}
+
+    def conditions(fn: Any, labels: Iterable[tuple]) -> list[str | None]:
+        """[None]: unconditional; else the ``when`` conditions, any of which makes it hold."""
+        whens: dict[str | None, None] = {}
+        for label in labels:
+            if label[0] == "s":
+                return [None]
+            if label[0] == "p":
+                whens["called"] = None
+            elif label[0] == "r":
+                callee = callees.get(label[1]) or ""
+                if callee.startswith(("self.", "cls.")):
+                    # a method of this class or of a base class elsewhere
+                    whens["called"] = None
+                    for base in facts.classes.get(fn.cls or "", ()):
+                        whens[f"returns:{ctx.imports.resolve(base)}"] = None
+                elif callee:
+                    whens[f"returns:{callee}"] = None
+        if whens and holds:
+            return [None]
+        return list(whens)
+
     for bases in facts.classes.values():
         for base in bases:
-            ctx.need_module(ctx.imports.resolve(base), when_reached=not holds)
+            ctx.need_module(ctx.imports.resolve(base), when=None if holds else "reached",
+                            passes_data=False)
     for fn in facts.functions.values():
-        if any(label[0] == "s" for label in fn.returns):
-            ctx.need_importers()
-        elif any(label[0] == "r" for label in fn.returns):
-            ctx.need_importers(when_reached=not holds)
+        for when in conditions(fn, (label for label in fn.returns if label[0] in ("s", "r"))):
+            ctx.need_importers(when=when)
         for call in fn.calls.values():
-            labels = {label for _, arg_labels in call.args for label in arg_labels}
-            if labels:
-                later = not holds and not any(label[0] == "s" for label in labels)
-                ctx.need_module(call.callee, when_reached=later)
+            for when in conditions(fn, (label for _, labels in call.args for label in labels)):
+                ctx.need_module(call.callee, when=when)
                 if call.callee.startswith(("self.", "cls.")):
                     # an override in a subclass elsewhere may receive it
-                    ctx.need_importers(when_reached=later)
+                    ctx.need_importers(when=when)
