@@ -486,26 +486,35 @@ class DependencyGraph:
 
     def _declared_closure(self, deps: Mapping[str, FileDeps], analysed: set[str]) -> set[str]:
         """Files the analysed files' declarations need, conditions followed to a fixed point:
-        a need of a module marks it *called* (card data goes in), importers needed mark the file
-        *returning* (card data comes out), and every file needed is *reached*."""
+        a need of a module marks it *called* (card data goes in; with the top-level name called,
+        when the need names one: ``app.audit.record`` calls ``record`` of ``app/audit.py``),
+        importers needed mark the file *returning* (card data comes out), and every file needed is
+        *reached*."""
         wanted: set[str] = set()
-        called: set[str] = set()
-        returning: set[str] = set()
-        resolved: dict[tuple[str, str], list[str]] = {}
+        called: set[tuple[str, str | None]] = set()  # (file, top-level name or None: any)
+        returning: dict[str, set[str]] = {"data": set(), "fields": set()}  # what importers get
+        resolved: dict[tuple[str, str], tuple[list[str], str | None]] = {}
 
-        def resolve(name: str, path: str) -> list[str]:
+        def resolve_name(name: str, path: str) -> tuple[list[str], str | None]:
             key = (name, path)
             if key not in resolved:
-                resolved[key] = self.index.resolve(name, path)
+                resolved[key] = self.index.resolve_name(name, path)
             return resolved[key]
+
+        def resolve(name: str, path: str) -> list[str]:
+            return resolve_name(name, path)[0]
 
         def holds(when: str, path: str) -> bool:
             if when == "called":
-                return path in called
+                return (path, None) in called or any(p == path for p, _ in called)
+            if when.startswith("called:"):
+                return (path, None) in called or (path, when[7:]) in called
             if when == "reached":
                 return path in wanted
             if when.startswith("returns:"):
-                return any(t in returning for t in resolve(when[8:], path))
+                return any(t in returning["data"] for t in resolve(when[8:], path))
+            if when.startswith("inherits:"):
+                return any(t in returning["fields"] for t in resolve(when[9:], path))
             return False
 
         done: set[tuple[str, str, str, str]] = set()
@@ -524,15 +533,18 @@ class DependencyGraph:
                         continue
                     done.add((path, when, kind, name))
                     changed = True
-                    if kind == "importers":
-                        returning.add(path)
+                    if kind.startswith("importers"):
+                        carries = kind.partition(":")[2] if ":" in kind else "data"
+                        if carries in returning:
+                            returning[carries].add(path)
                         wanted.update(self.importers(path))
                         continue
-                    for target in resolve(name, path):
+                    targets, taken = resolve_name(name, path)
+                    for target in targets:
                         for t in (target, *self.reexported(target)):
                             wanted.add(t)
                             if kind == "module":  # ("facts": a base class, no data passed)
-                                called.add(t)
+                                called.add((t, taken))
         return wanted
 
     def needed(self, deps: Mapping[str, FileDeps], declared: bool) -> set[str]:

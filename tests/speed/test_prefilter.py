@@ -299,3 +299,18 @@ def test_conditional_declarations_are_followed_only_once_their_condition_holds()
     # once something passes card data into d, d's callee is needed
     deps["a.py"] = FileDeps((), analysed=True, needs=("d.f",))
     assert graph.needed(deps, declared=True) == {"x.py"}
+
+
+def test_called_conditions_follow_the_function_card_data_is_passed_to():
+    graph = DependencyGraph({"a.py": ("m.record",), "m.py": (), "x.py": (), "y.py": ()})
+    deps = {
+        "a.py": FileDeps(("m.record",), analysed=True, needs=("m.record",)),
+        # record() passes its parameter on to x; other() passes its own to y
+        "m.py": FileDeps((), analysed=True, conditional=(("called:record", "module", "x.f"),
+                                                          ("called:other", "module", "y.f"))),
+        "x.py": FileDeps(()), "y.py": FileDeps(()),
+    }
+    assert graph.needed(deps, declared=True) == {"x.py"}
+    # the module named as a whole (no function known): every function of it counts as called
+    deps["a.py"] = FileDeps(("m",), analysed=True, needs=("m",))
+    assert graph.needed(deps, declared=True) == {"x.py", "y.py"}

@@ -231,7 +231,8 @@ class FileContext:
         ``when`` makes the need conditional (a file holding card data itself declares without):
 
         * ``"called"``: only if another file's declarations pass card data into this one (a
-          parameter passed on matters only then);
+          parameter passed on matters only then); ``"called:<name>"``: into this top-level
+          function or class of this file (``need_module("app.audit.record")`` calls ``record``);
         * ``"returns:<callee>"``: only if the module defining ``<callee>`` (as this file names it)
           returns card data to its importers (a call's result passed on or returned);
         * ``"reached"``: if either happens.
@@ -245,13 +246,17 @@ class FileContext:
         else:
             self.conditional_needs.append((when or "", kind, name))
 
-    def need_importers(self, when: str | None = None) -> None:
+    def need_importers(self, when: str | None = None, carries: str | None = "data") -> None:
         """Cross-module flow: files importing this one need analysing too (e.g. a function here
-        returns card data to callers elsewhere); ``when`` as for :meth:`need_module`."""
-        if when is None:
+        returns card data to callers elsewhere); ``when`` as for :meth:`need_module`.
+
+        ``carries``: what the importers get from here, for other files' conditions: ``"data"``
+        (card data: ``when="returns:<callee>"`` of a file calling into this one holds), ``"fields"``
+        (classes with card fields: ``when="inherits:<base>"`` holds), None (only facts)."""
+        if when is None and carries == "data":
             self.needs_importers = True
         else:
-            self.conditional_needs.append((when, "importers", ""))
+            self.conditional_needs.append((when or "", f"importers:{carries or ''}", ""))
 
     def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column), 1-based; positions are computed only on demand."""

@@ -908,17 +908,17 @@ def _declare_dependencies(ctx: FileContext, facts: dict[str, Any]) -> None:
         for cls in facts["classes"]:
             for base in cls.bases:
                 if base != "?":
-                    ctx.need_module(base, when=None if cls.fields else "reached",
+                    ctx.need_module(base, when=None if cls.fields else f"inherits:{base}",
                                     passes_data=False)
         if any(cls.fields for cls in facts["classes"]):
-            ctx.need_importers()
+            ctx.need_importers(carries="fields")
         else:
             # a subclass elsewhere inherits card fields only if a base here has them, through
             # a base whose module passes card fields on to its importers
             for cls in facts["classes"]:
                 for base in cls.bases:
                     if base != "?":
-                        ctx.need_importers(when=f"returns:{base}")
+                        ctx.need_importers(when=f"inherits:{base}", carries="fields")
     for cand in facts["candidates"]:
         if cand["ctor"] and cand["ctor"] != "?":
             ctx.need_module(cand["ctor"], passes_data=False)

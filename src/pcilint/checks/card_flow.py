@@ -280,16 +280,18 @@ def _declare_dependencies(ctx: FileContext, facts: FileFacts) -> None:
     def conditions(fn: Any, labels: Iterable[tuple]) -> list[str | None]:
         """[None]: unconditional; else the ``when`` conditions, any of which makes it hold."""
         whens: dict[str | None, None] = {}
+        # card data passed into this function (or, for a method, into its class)
+        called = f"called:{fn.key.split('.')[0]}" if fn.key != "<module>" else "called"
         for label in labels:
             if label[0] == "s":
                 return [None]
             if label[0] == "p":
-                whens["called"] = None
+                whens[called] = None
             elif label[0] == "r":
                 callee = callees.get(label[1]) or ""
                 if callee.startswith(("self.", "cls.")):
                     # a method of this class or of a base class elsewhere
-                    whens["called"] = None
+                    whens[called] = None
                     for base in facts.classes.get(fn.cls or "", ()):
                         whens[f"returns:{ctx.imports.resolve(base)}"] = None
                 elif callee:
@@ -298,10 +300,12 @@ def _declare_dependencies(ctx: FileContext, facts: FileFacts) -> None:
             return [None]
         return list(whens)
 
-    for bases in facts.classes.values():
+    for cls, bases in facts.classes.items():
         for base in bases:
-            ctx.need_module(ctx.imports.resolve(base), when=None if holds else "reached",
-                            passes_data=False)
+            # a method of the base calling self.x() may reach an override here once card data
+            # comes into this class
+            ctx.need_module(ctx.imports.resolve(base), passes_data=False,
+                            when=None if holds else f"called:{cls.split('.')[0]}")
     for fn in facts.functions.values():
         for when in conditions(fn, (label for label in fn.returns if label[0] in ("s", "r"))):
             ctx.need_importers(when=when)

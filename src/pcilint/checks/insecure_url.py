@@ -149,7 +149,7 @@ class InsecureUrl(CheckKind):
             constants = _url_constants(ctx, self)
         if constants:
             # a client elsewhere may be given one of these constants: analyse the importers
-            ctx.need_importers()
+            ctx.need_importers(carries=None)
         if not uses and not constants:
             return None
         from pcilint.analysis.webhooks import module_name
