@@ -423,6 +423,19 @@ class Scanner:
             by_display = {f.display: f for f in files}
             graph: DependencyGraph | None = None
             forced: set[str] = set()
+            # The files the closure needed last time for exactly these contents: fetched in one
+            # round (a warm scan then computes the closure once, to confirm, not once per round).
+            # (one entry per scan key, replaced when the contents change: it does not grow)
+            contents = key_of(*sorted(f"{p}:{fr.digest}" for p, fr in results.items()))
+            closure_key = key_of("closure", self.scan_key) if self.cache else None
+            entry = self.cache.get(closure_key) if closure_key and self.cache else None
+            prior = entry[1] if isinstance(entry, tuple) and len(entry) == 2 \
+                and entry[0] == contents else None
+            if isinstance(prior, list) and prior:
+                forced = {p for p in prior if p in by_display}
+                todo = self._from_cache([by_display[p] for p in sorted(forced)], True, results,
+                                        digests)
+                self._store(self._analyse(todo, True), True, results, digests)
             while True:
                 deps = {p: fr.deps for p, fr in results.items() if fr.deps is not None}
                 if graph is None:
@@ -434,6 +447,8 @@ class Scanner:
                 batch = [by_display[p] for p in sorted(needed) if p in by_display]
                 todo = self._from_cache(batch, True, results, digests)
                 self._store(self._analyse(todo, True), True, results, digests)
+            if closure_key and self.cache is not None and prior != sorted(forced):
+                self.cache.put(closure_key, (contents, sorted(forced)))
         if self.cache is not None and self._new_entries:
             # One signed file per scan key holds every file's entry: a warm scan reads it once.
             # Entries of files outside this scan (a pre-commit run sees a few files) are kept.

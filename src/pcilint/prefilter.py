@@ -44,6 +44,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 _GLOBAL_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
@@ -63,6 +64,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _sre  # type: ignore[no-redef]
 
 
+@lru_cache(maxsize=4096)
 def _literal_prefix(term: str) -> str | None:
     """The (lowercased) literal text every match of ``term`` starts with, if at least 2 chars."""
     out: list[str] = []
@@ -156,10 +158,19 @@ def compile_terms(terms: Iterable[str | tuple[str, ...]] | None) -> TermSet | No
     with Luhn and the issuer prefixes)."""
     if terms is None:
         return None
+    frozen = freeze_terms(terms)
+    try:
+        return _compile_frozen(frozen) if frozen is not None else None
+    except TypeError:  # an unhashable (so invalid) term: every file passes
+        return None
+
+
+@lru_cache(maxsize=1024)
+def _compile_frozen(terms: tuple[Any, ...]) -> TermSet | None:
     parts = []
     conjunctions: list[list[TermSet]] = []
     pan_literal = False
-    for term in terms:
+    for term in dict.fromkeys(terms):
         if isinstance(term, tuple):
             # each member a fragment, or a list of fragments of which one must occur
             group = [compile_terms(list(t) if isinstance(t, (list, tuple)) else [t]) for t in term]
@@ -491,7 +502,7 @@ class DependencyGraph:
         importers needed mark the file *returning* (card data comes out), and every file needed is
         *reached*."""
         wanted: set[str] = set()
-        called: set[tuple[str, str | None]] = set()  # (file, top-level name or None: any)
+        called: dict[str, set[str | None]] = {}  # file -> top-level names called (None: any)
         returning: dict[str, set[str]] = {"data": set(), "fields": set()}  # what importers get
         resolved: dict[tuple[str, str], tuple[list[str], str | None]] = {}
 
@@ -501,50 +512,84 @@ class DependencyGraph:
                 resolved[key] = self.index.resolve_name(name, path)
             return resolved[key]
 
-        def resolve(name: str, path: str) -> list[str]:
-            return resolve_name(name, path)[0]
+        # conditions on other files ("returns:x", "inherits:x") wait on those files
+        pending: dict[str, list[tuple[str, str, str]]] = {}
+        watchers: dict[tuple[str, str], list[str]] = {}
+        queue: list[str] = []
+        for path in analysed:
+            conds = [c for c in deps[path].conditional if c[0]]
+            if conds:
+                pending[path] = list(dict.fromkeys(conds))
+            for when, _, _ in conds:
+                head, _, name = when.partition(":")
+                if head in ("returns", "inherits"):
+                    carries = "data" if head == "returns" else "fields"
+                    for target in resolve_name(name, path)[0]:
+                        watchers.setdefault((carries, target), []).append(path)
 
         def holds(when: str, path: str) -> bool:
-            if when == "called":
-                return (path, None) in called or any(p == path for p, _ in called)
-            if when.startswith("called:"):
-                return (path, None) in called or (path, when[7:]) in called
-            if when == "reached":
+            head, _, name = when.partition(":")
+            if head == "called":
+                names = called.get(path)
+                return names is not None and (not name or None in names or name in names)
+            if head == "reached":
                 return path in wanted
-            if when.startswith("returns:"):
-                return any(t in returning["data"] for t in resolve(when[8:], path))
-            if when.startswith("inherits:"):
-                return any(t in returning["fields"] for t in resolve(when[9:], path))
+            if head in ("returns", "inherits"):
+                carries = "data" if head == "returns" else "fields"
+                return any(t in returning[carries] for t in resolve_name(name, path)[0])
             return False
 
-        done: set[tuple[str, str, str, str]] = set()
-        changed = True
-        while changed:
-            changed = False
-            for path in analysed:
-                d = deps[path]
-                decls = [("", "module", n) for n in d.needs]
-                if d.needs_importers:
-                    decls.append(("", "importers", ""))
-                decls += [c for c in d.conditional
-                          if (path, *c) not in done and (not c[0] or holds(c[0], path))]
-                for when, kind, name in decls:
-                    if (path, when, kind, name) in done:
-                        continue
-                    done.add((path, when, kind, name))
-                    changed = True
-                    if kind.startswith("importers"):
-                        carries = kind.partition(":")[2] if ":" in kind else "data"
-                        if carries in returning:
-                            returning[carries].add(path)
-                        wanted.update(self.importers(path))
-                        continue
-                    targets, taken = resolve_name(name, path)
-                    for target in targets:
-                        for t in (target, *self.reexported(target)):
-                            wanted.add(t)
-                            if kind == "module":  # ("facts": a base class, no data passed)
-                                called.add((t, taken))
+        queued: set[str] = set()
+
+        def push(path: str) -> None:
+            if path in pending and path not in queued:
+                queued.add(path)
+                queue.append(path)
+
+        def fire(path: str, kind: str, name: str) -> None:
+            if kind.startswith("importers"):
+                carries = kind.partition(":")[2] if ":" in kind else "data"
+                if carries in returning and path not in returning[carries]:
+                    returning[carries].add(path)
+                    for watcher in watchers.get((carries, path), ()):
+                        push(watcher)
+                for t in self.importers(path):
+                    if t not in wanted:
+                        wanted.add(t)
+                        push(t)
+                return
+            targets, taken = resolve_name(name, path)
+            for target in targets:
+                for t in (target, *self.reexported(target)):
+                    if t not in wanted:
+                        wanted.add(t)
+                        push(t)
+                    if kind == "module":  # ("facts": a base class, no data passed)
+                        names = called.setdefault(t, set())
+                        if taken not in names:
+                            names.add(taken)
+                            push(t)
+
+        for path in analysed:
+            d = deps[path]
+            for name in dict.fromkeys(d.needs):
+                fire(path, "module", name)
+            if d.needs_importers:
+                fire(path, "importers", "")
+            for when, kind, name in dict.fromkeys(d.conditional):
+                if not when:
+                    fire(path, kind, name)
+        while queue:
+            path = queue.pop()
+            queued.discard(path)
+            conds = pending.get(path)
+            if not conds:
+                continue
+            ready = [c for c in conds if holds(c[0], path)]
+            if ready:
+                pending[path] = [c for c in conds if c not in ready]
+                for _, kind, name in ready:
+                    fire(path, kind, name)
         return wanted
 
     def needed(self, deps: Mapping[str, FileDeps], declared: bool) -> set[str]:
