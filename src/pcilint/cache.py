@@ -157,13 +157,17 @@ class Cache:
             return None
         return None if leaks(payload) else payload
 
-    def put(self, key: str, value: Any) -> bool:
-        """Store ``value``; False when it was not stored (unpicklable, would leak, disk error)."""
+    def put(self, key: str, value: Any, checked: Any = None) -> bool:
+        """Store ``value``; False when it was not stored (unpicklable, would leak, disk error).
+
+        ``checked``: the part of ``value`` still to search for leaks, when the rest is made of
+        :meth:`entry` payloads that were searched already (a manifest of thousands of entries)."""
         try:
             payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            scanned = payload if checked is None else pickle.dumps(checked)
         except Exception:  # noqa: BLE001 - facts a check kind made unpicklable: just not cached
             return False
-        if leaks(payload):
+        if leaks(scanned):
             return False
         blob = MAGIC + hmac.new(self._key, payload, hashlib.sha256).digest() + payload
         path = self._path(key)

@@ -453,7 +453,9 @@ class Scanner:
             # One signed file per scan key holds every file's entry: a warm scan reads it once.
             # Entries of files outside this scan (a pre-commit run sees a few files) are kept.
             self._entries.update(self._new_entries)
-            self.cache.put(key_of("files", self.scan_key), self._entries)
+            # (each entry's blob was searched for leaks when made: only the rest is searched)
+            self.cache.put(key_of("files", self.scan_key), self._entries,
+                           checked=[(k, e[0], e[2:]) for k, e in self._entries.items()])
         return [results[f.display] for f in files if f.display in results]
 
     def _from_cache(self, files: list[SourceFile], force: bool, results: dict[str, FileResult],
