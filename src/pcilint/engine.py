@@ -115,6 +115,7 @@ class Scanner:
         self.options = options
         self.cache = Cache.open(options.cache_dir) if options.cache_dir is not None else None
         self._force_round = False  # see analyze_file()
+        self._pool_state: Any = None  # see _worker_pool()
         if rules is None:
             rules, self.plans, self.rules_key = self._load_rules()
         else:
@@ -402,6 +403,13 @@ class Scanner:
         """Analyse ``files``: cached results first, then the prefilter's pass in the pool, then the
         rounds of files the project phase needs (cross-module flow).  ``progress(done, total)``
         counts cached and analysed files of the first pass."""
+        try:
+            return self._run_rounds(files, progress)
+        finally:
+            self._close_pool()
+
+    def _run_rounds(self, files: list[SourceFile],
+                    progress: Callable[[int, int], None] | None = None) -> list[FileResult]:
         user_tick = progress or (lambda done, total: None)
         counted = [0]
 
@@ -541,33 +549,54 @@ class Scanner:
                 tick(1)
             return serial
         # (imported here: a scan served from the cache or the prefilter never starts a pool)
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
         from pcilint import isolation
 
         # Workers inherit the instantiated checks (fork) instead of each building them.
         self._ensure_checks()
-        self._force_round = force  # forked workers and isolation.recover() inherit it
-        inflight = isolation.InFlight()
+        self._force_round = force  # isolation.recover() and a new pool's workers inherit it
+        pool, inflight = self._worker_pool(jobs)
         results: dict[str, FileResult] = {}
         try:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                     initargs=(self, inflight.directory)) as pool:
-                futures = [pool.submit(_work_chunk, chunk) for chunk in _chunks(files, jobs)]
-                for future in as_completed(futures):
-                    for fr in future.result():
-                        results[fr.path] = fr
-                        tick(1)
+            futures = [pool.submit(_work_chunk, chunk, force) for chunk in _chunks(files, jobs)]
+            for future in as_completed(futures):
+                for fr in future.result():
+                    results[fr.path] = fr
+                    tick(1)
         except BrokenProcessPool:
             # A worker died (segfault, OOM killer, watchdog): never re-run its files in this
             # process; the suspects go to processes of their own (see isolation.py).
             lost = [f for f in files if f.display not in results]
-            results.update(isolation.recover(self, lost, jobs, inflight.suspects()))
+            suspects = inflight.suspects()
+            self._close_pool()
+            results.update(isolation.recover(self, lost, jobs, suspects))
         finally:
-            inflight.close()
             self._force_round = False
         return [results.get(f.display) or isolation.lost_result(f.display) for f in files]
+
+    def _worker_pool(self, jobs: int) -> tuple[Any, Any]:
+        """The process pool, started once per scan and kept for the closure's rounds: forking a
+        new pool per round from a main process that by then holds every result would copy it
+        into each worker (peak memory is summed over them)."""
+        if self._pool_state is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            from pcilint import isolation
+
+            inflight = isolation.InFlight()
+            pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                       initargs=(self, inflight.directory))
+            self._pool_state = (pool, inflight)
+        return self._pool_state
+
+    def _close_pool(self) -> None:
+        if self._pool_state is not None:
+            pool, inflight = self._pool_state
+            self._pool_state = None
+            pool.shutdown(wait=True, cancel_futures=True)
+            inflight.close()
 
     def _project_phase(self, by_path: dict[str, FileResult],
                        sources: dict[str, SourceFile]) -> list[Finding]:
@@ -860,10 +889,38 @@ def _init_worker(scanner: Scanner, inflight_dir: str | None = None) -> None:
     isolation.init_worker(inflight_dir, scanner.options.file_timeout)
 
 
-def _work(source: SourceFile) -> FileResult:
+def _work(source: SourceFile, force: bool | None = None) -> FileResult:
     assert _worker_scanner is not None
-    return _worker_scanner.analyze_file(source)
+    return _worker_scanner.analyze_file(source, force)
 
 
-def _work_chunk(sources: list[SourceFile]) -> list[FileResult]:
-    return [_work(source) for source in sources]
+# After a file this large, a worker hands the memory its parse tree used back to the system:
+# CPython keeps freed blocks in its heap, so one 17,000-line file would set the worker's size for
+# the rest of the scan (peak RSS is summed over the workers).
+RELEASE_AFTER_BYTES = 256 * 1024
+_libc_trim: Any = None
+
+
+def _release_memory() -> None:
+    global _libc_trim
+    import gc
+
+    gc.collect()
+    if _libc_trim is None:
+        try:
+            import ctypes
+
+            _libc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc: nothing to trim
+            _libc_trim = False
+    if _libc_trim:
+        _libc_trim(0)
+
+
+def _work_chunk(sources: list[SourceFile], force: bool | None = None) -> list[FileResult]:
+    results = []
+    for source in sources:
+        results.append(_work(source, force))
+        if source.size > RELEASE_AFTER_BYTES:
+            _release_memory()
+    return results
