@@ -18,6 +18,21 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_outside_the_repo(tmp_path_factory):
+    """CLI runs in the fixture trees write their default cache to a temporary directory, not
+    into tests/fixtures (tests that pass --cache-dir or --no-cache are unaffected)."""
+    import os
+
+    old = os.environ.get("PCILINT_CACHE_DIR")
+    os.environ["PCILINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("pcilint-cache"))
+    yield
+    if old is None:
+        os.environ.pop("PCILINT_CACHE_DIR", None)
+    else:
+        os.environ["PCILINT_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def all_rules():
     return load_rules()

@@ -85,6 +85,7 @@ def main() -> None:
               help="Seconds one file may take before its analysis is stopped (0 = no limit).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              envvar="PCILINT_CACHE_DIR", show_envvar=True,
               help="Result cache directory (default: .pcilint_cache in the current directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option("--baseline", type=click.Path(path_type=Path),

@@ -195,3 +195,13 @@ def test_a_warm_scan_with_settled_files_reads_no_source(tmp_path, monkeypatch):
     _, warm = _scan(root)
     assert summary(warm) == summary(cold)
     assert not any(name.endswith(".py") for name in read), read
+
+
+def test_the_cache_directory_can_come_from_the_environment(tmp_path, monkeypatch):
+    root = _tree(tmp_path)
+    monkeypatch.setenv("PCILINT_CACHE_DIR", str(tmp_path / "from-env"))
+    run_json(["src"], cwd=root)
+    assert (tmp_path / "from-env" / "CACHEDIR.TAG").is_file()
+    assert not (root / ".pcilint_cache").exists()
+    run_json(["src", "--cache-dir", "flag"], cwd=root)  # the option wins over the variable
+    assert (root / "flag" / "CACHEDIR.TAG").is_file()
