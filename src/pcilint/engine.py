@@ -799,33 +799,15 @@ _CACHEABLE_ERRORS = ("syntax error", "cannot decode", "skipped: binary", "expres
                      "skipped: brackets nested", "skipped: an expression is nested")
 
 
-def _visitor_names(cls: type) -> list[str]:
-    """The visit_*/leave_* methods a visitor class defines itself (not libcst's no-op stubs), in
-    the order ``inspect.getmembers`` gives (by name).  Cheap: only the check's own classes."""
-    found: set[str] = set()
-    for klass in cls.__mro__:
-        if klass is not object and not klass.__module__.startswith("libcst"):
-            found.update(n for n in vars(klass) if n.startswith(("visit_", "leave_")))
-    return sorted(found)
-
-
 def _visit_batched(module: Any, visitors: list[Any]) -> None:
     """Run every check's visitor in one read-only traversal (:func:`pcilint.walk.walk_batched`).
 
     libcst's ``visit_batched`` would look the methods up with ``inspect.getmembers`` over the
     hundreds of visitor stubs (~0.04 s per visitor per file) and rebuild every node it passes; the
     walk calls the same methods on the same nodes in the same order, without either cost."""
-    import inspect
-
     from pcilint.walk import walk_batched
 
-    methods: dict[str, list[Any]] = {}
-    for visitor in visitors:
-        for name in _visitor_names(type(visitor)):
-            fn = getattr(visitor, name)
-            if inspect.ismethod(fn) and not getattr(fn, "_is_no_op", False):
-                methods.setdefault(name, []).append(fn)
-    walk_batched(module, methods)
+    walk_batched(module, visitors)
 
 
 def _compiles(text: str) -> bool:

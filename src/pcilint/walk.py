@@ -74,48 +74,50 @@ def _walked_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
-def walk_batched(root: cst.CSTNode, methods: dict[str, list[Callable[[Any], Any]]]) -> None:
-    """Call ``methods[f"visit_{Node}"]`` before and ``methods[f"leave_{Node}"]`` after each node's
-    children, for every node of ``root`` (whitespace and punctuation aside), in source order.
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """A node's children that are walked, in libcst's order (whitespace and punctuation aside)."""
+    out: list[cst.CSTNode] = []
+    for field in _walked_fields(type(node)):
+        value = getattr(node, field)
+        kind = type(value)
+        if kind in _WALKABLE:
+            out.append(value)
+        elif kind is list or kind is tuple:
+            out.extend(item for item in value if type(item) in _WALKABLE)
+    return out
+
+
+def walk_batched(root: cst.CSTNode, visitors: Iterable[Any]) -> None:
+    """Run several read-only visitors in one traversal: each node's ``visit_<Node>`` methods (in
+    the visitors' order) before its children, its ``leave_<Node>`` methods after them, for every
+    node of ``root`` (whitespace and punctuation aside), in source order.
 
     Return values are ignored, as in libcst's batched visitor: every subtree is visited."""
+    visitors = list(visitors)
     visit: dict[str, list[Callable[[Any], Any]]] = {}
     leave: dict[str, list[Callable[[Any], Any]]] = {}
-    for name, fns in methods.items():
-        prefix, _, node_name = name.partition("_")
-        if prefix == "visit":
-            visit[node_name] = list(fns)
-        elif prefix == "leave":
-            leave[node_name] = list(fns)
-    wanted = set(visit) | set(leave)
-    if any(c.__name__ in wanted for c in SKIPPED):  # nobody does: fall back to libcst's own walk
-        from libcst._batched_visitor import _BatchedCSTVisitor
-
-        root.visit(_BatchedCSTVisitor(methods))
+    for visitor in visitors:
+        visit_names, leave_names = _own_methods(type(visitor))
+        for node_name, method in visit_names.items():
+            visit.setdefault(node_name, []).append(getattr(visitor, method))
+        for node_name, method in leave_names.items():
+            leave.setdefault(node_name, []).append(getattr(visitor, method))
+    if any(c.__name__ in visit or c.__name__ in leave for c in SKIPPED):
+        cst.visit_batched(root, visitors)  # nobody asks for whitespace: libcst's own walk
         return
-    walkable = _WALKABLE
-    by_class: dict[type, tuple[list, list, tuple[str, ...]]] = {}
+    by_class: dict[type, tuple[list, list]] = {}
     empty: list = []
 
     def walk(node: cst.CSTNode) -> None:
-        cls = type(node)
-        plan = by_class.get(cls)
+        plan = by_class.get(type(node))
         if plan is None:
-            name = cls.__name__
-            plan = by_class[cls] = (visit.get(name, empty), leave.get(name, empty),
-                                    _walked_fields(cls))
-        before, after, fields = plan
+            name = type(node).__name__
+            plan = by_class[type(node)] = (visit.get(name, empty), leave.get(name, empty))
+        before, after = plan
         for fn in before:
             fn(node)
-        for field in fields:
-            value = getattr(node, field)
-            kind = type(value)
-            if kind in walkable:
-                walk(value)
-            elif kind is list or kind is tuple:
-                for item in value:
-                    if type(item) in walkable:
-                        walk(item)
+        for child in _children(node):
+            walk(child)
         for fn in after:
             fn(node)
 
@@ -127,21 +129,11 @@ def iter_nodes(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = 
     """Every node under ``root`` (included), depth first in source order, whitespace and punctuation
     aside.  ``prune(node)`` true: the node is yielded but its children are not."""
     stack: list[cst.CSTNode] = [root]
-    walkable = _WALKABLE
     while stack:
         node = stack.pop()
         yield node
-        if prune is not None and prune(node):
-            continue
-        children: list[cst.CSTNode] = []
-        for field in _walked_fields(type(node)):
-            value = getattr(node, field)
-            kind = type(value)
-            if kind in walkable:
-                children.append(value)
-            elif kind is list or kind is tuple:
-                children.extend(item for item in value if type(item) in walkable)
-        stack.extend(reversed(children))
+        if prune is None or not prune(node):
+            stack.extend(reversed(_children(node)))
 
 
 _OWN_METHODS: dict[type, tuple[dict[str, str], dict[str, str]]] = {}
@@ -175,21 +167,13 @@ def visit(root: cst.CSTNode, visitor: Any) -> None:
     if any(c.__name__ in visit_names or c.__name__ in leave_names for c in SKIPPED):
         root.visit(visitor)
         return
-    walkable = _WALKABLE
 
     def walk(node: cst.CSTNode) -> None:
         name = type(node).__name__
         method = visit_names.get(name)
         if method is None or getattr(visitor, method)(node) is not False:
-            for field in _walked_fields(type(node)):
-                value = getattr(node, field)
-                kind = type(value)
-                if kind in walkable:
-                    walk(value)
-                elif kind is list or kind is tuple:
-                    for item in value:
-                        if type(item) in walkable:
-                            walk(item)
+            for child in _children(node):
+                walk(child)
         method = leave_names.get(name)
         if method is not None:
             getattr(visitor, method)(node)

@@ -56,10 +56,10 @@ def test_walk_batched_calls_the_same_methods_on_the_same_nodes_in_libcst_order()
         expected = _Recorder()
         module.visit(expected)  # libcst's traversal (nodes are rebuilt but originals are passed)
         got: list[tuple[str, int]] = []
-        methods = {f"visit_{n}": [lambda node: got.append(("visit", id(node)))] for n in names}
-        methods.update({f"leave_{n}": [lambda node: got.append(("leave", id(node)))]
+        methods = {f"visit_{n}": lambda self, node: got.append(("visit", id(node))) for n in names}
+        methods.update({f"leave_{n}": lambda self, node: got.append(("leave", id(node)))
                         for n in names})
-        walk.walk_batched(module, methods)
+        walk.walk_batched(module, [type("Everything", (), methods)()])
         assert got == expected.events, path
 
 
@@ -84,6 +84,28 @@ def test_visit_prunes_children_when_visit_returns_false_and_still_leaves() -> No
     walk.visit(module, ours)
     module.visit(theirs)
     assert ours.seen == theirs.seen == ["def f", "g", "def inner", "end inner", "end f", "k"]
+
+
+def test_walk_batched_calls_each_nodes_methods_in_the_visitors_order() -> None:
+    module = cst.parse_module("f(x)\n")
+    seen: list[str] = []
+
+    class First:
+        def visit_Call(self, node: cst.Call) -> None:
+            seen.append("first visit")
+
+        def leave_Call(self, node: cst.Call) -> None:
+            seen.append("first leave")
+
+    class Second(cst.BatchableCSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            seen.append("second visit")
+
+        def visit_Name(self, node: cst.Name) -> None:
+            seen.append("name " + node.value)
+
+    walk.walk_batched(module, [First(), Second()])
+    assert seen == ["first visit", "second visit", "name f", "name x", "first leave"]
 
 
 def test_iter_nodes_yields_in_source_order_and_prunes() -> None:
