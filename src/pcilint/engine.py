@@ -33,8 +33,8 @@ from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
 from pcilint.findings import SEVERITY_RANK, Finding, ScanError, ScanResult, assign_fingerprints
-from pcilint.prefilter import (DependencyGraph, FileDeps, Prefilter, compile_terms, freeze_terms,
-                               identifier_terms, import_targets)
+from pcilint.prefilter import (DependencyGraph, FileDeps, Prefilter, freeze_terms, identifier_terms,
+                               import_targets)
 from pcilint.ruleset import Rule, builtin_rules_dir, load_rules, rule_files
 from pcilint.suppressions import SuppressionMap, python_suppressions, text_suppressions
 
@@ -127,17 +127,14 @@ class Scanner:
         self.rules = select_rules(rules, options.select if options.select is not None
                                   else settings.select, settings.ignore + options.extend_ignore)
         self.kinds = {k for r in self.rules for k in self.plans[r.id].file_kinds}
-        names = settings.sensitive_names
-        self._extra_terms = identifier_terms(names.get("pan", []) + names.get("sad", []),
-                                             whole_words=True)
-        self._termsets: dict[tuple[str, ...], Any] = {}
         self.prefilter = self._prefilter() if options.prefilter else None
         active = [self.plans[r.id] for r in self.rules]
         self.project_phase = any(p.project for p in active)
         self.declared = all(p.declares for p in active if p.project)
-        # Imports are recorded only when the project phase may need files the prefilter skipped.
-        self.track_deps = (self.project_phase and self.prefilter is not None
-                           and self.prefilter.filters("python"))
+        # Imports are recorded when the prefilter may leave a project-phase rule out of a Python
+        # file (the closure may then need that file after all).
+        self.track_deps = self.prefilter is not None and any(
+            p.project and p.terms is not None and "python" in p.file_kinds for p in active)
         self.scan_key = self._scan_key()
 
     # -- rules without their check kinds (so a cached scan never imports libcst) ------------------
@@ -197,7 +194,9 @@ class Scanner:
             for kind in plan.file_kinds:
                 by_kind.setdefault(kind, []).append(
                     None if plan.terms is None else list(plan.terms))
-        return Prefilter.from_terms(by_kind, self._extra_terms)
+        names = self.settings.sensitive_names
+        return Prefilter.from_terms(by_kind, identifier_terms(
+            names.get("pan", []) + names.get("sad", []), whole_words=True))
 
     def _scan_key(self) -> str:
         """Everything besides a file's path and content that its result depends on."""
@@ -289,22 +288,15 @@ class Scanner:
     def _matching_rules(self, rules: list[Rule], text: str) -> list[Rule]:
         """The rules one of whose own prefilter terms (or the configured sensitive names) occurs
         in ``text``; a rule without terms always matches."""
+        assert self.prefilter is not None
         low = text.lower()
-        found: dict[Any, bool] = {}
+        found: dict[Any, bool] = {}  # rules share term lists: each is searched once
         out = []
         for rule in rules:
             terms = self.plans[rule.id].terms
-            if terms is None:
-                out.append(rule)
-                continue
-            hit = found.get(terms)
-            if hit is None:
-                termset = self._termsets.get(terms)
-                if termset is None:
-                    termset = self._termsets[terms] = compile_terms(
-                        list(terms) + self._extra_terms)
-                hit = found[terms] = termset is None or termset.search(text, low)
-            if hit:
+            if terms not in found:
+                found[terms] = self.prefilter.matches(terms, text, low)
+            if found[terms]:
                 out.append(rule)
         return out
 

@@ -283,31 +283,41 @@ CARD_OBJECT_PARTNER = [r"(?i)number", r"(?i)\brequest", r"(?i)\bjson", r"(?i)\bp
 
 @dataclass
 class Prefilter:
-    """Per file kind: the compiled terms, or None when every file of that kind must be parsed."""
+    """Per file kind, the terms of each check of that kind (None: that check sees every file).
 
-    patterns: dict[str, TermSet | None] = field(default_factory=dict)
+    A check runs on a file when one of its own terms occurs there (:meth:`matches`); a file none
+    of whose kind's checks match is not parsed (:meth:`passes`).  Terms are compiled on first use,
+    once per distinct list."""
+
+    terms_by_kind: dict[str, list[tuple[Any, ...] | None]] = field(default_factory=dict)
+    extra: tuple[str, ...] = ()  # added to every check's terms (the configured sensitive names)
+    _compiled: dict[tuple[Any, ...], TermSet | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_terms(cls, terms_by_kind: Mapping[str, list[list[str | tuple[str, ...]] | None]],
                    extra: Iterable[str] = ()) -> "Prefilter":
         """``terms_by_kind``: file kind -> the ``prefilter_terms()`` of each check of that kind."""
-        extra = list(extra)
-        patterns: dict[str, TermSet | None] = {}
-        for kind, per_check in terms_by_kind.items():
-            if any(t is None for t in per_check):
-                patterns[kind] = None
-                continue
-            merged = [term for terms in per_check for term in terms or ()] + extra
-            patterns[kind] = compile_terms(merged) if merged else None
-        return cls(patterns)
+        return cls({kind: [freeze_terms(t) for t in per_check]
+                    for kind, per_check in terms_by_kind.items()}, tuple(extra))
+
+    def matches(self, terms: tuple[Any, ...] | None, text: str, low: str | None = None) -> bool:
+        """Whether a check with these (frozen) terms must see this text (``low``: ``text.lower()``,
+        if already made).  No terms, or terms that do not compile: every text."""
+        if terms is None:
+            return True
+        if terms not in self._compiled:
+            self._compiled[terms] = compile_terms(list(terms) + list(self.extra))
+        termset = self._compiled[terms]
+        return termset is None or termset.search(text, low)
 
     def passes(self, kind: str, text: str) -> bool:
-        """Whether a file of ``kind`` with this text must be parsed."""
-        pattern = self.patterns.get(kind)
-        return pattern is None or pattern.search(text)
-
-    def filters(self, kind: str) -> bool:
-        return self.patterns.get(kind) is not None
+        """Whether a file of ``kind`` with this text must be parsed (a kind no check declared
+        terms for: always)."""
+        per_check = self.terms_by_kind.get(kind)
+        if not per_check:
+            return True
+        low = text.lower()
+        return any(self.matches(terms, text, low) for terms in per_check)
 
 
 # -- imports, read textually ---------------------------------------------------------------------
