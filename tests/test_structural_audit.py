@@ -110,3 +110,38 @@ def test_model_fields_through_project_field_types_and_reexports(tmp_path):
         """,
     }, ["PCI201"])
     assert found == {("PCI201", "billing/models.py", n) for n in (7, 8, 9, 10)}
+
+
+def test_project_field_types_through_several_modules_without_card_words(tmp_path):
+    # core/ has no card words (the prefilter skips it): the closure asks core/fields.py for
+    # TrimmedField, follows its local base to core/base.py, and leaves core/other.py alone
+    files = {
+        "core/__init__.py": "",
+        "core/base.py": """
+            from django.db import models
+
+            class BaseTextField(models.CharField):
+                pass
+        """,
+        "core/other.py": "from django.db import models\n\nclass SlugishField(models.SlugField):\n"
+                         "    pass\n",
+        "core/fields.py": """
+            from core.base import BaseTextField
+            from core.other import SlugishField  # noqa
+
+            class UpperCharField(BaseTextField):
+                pass
+
+            class TrimmedField(UpperCharField):
+                pass
+        """,
+        "billing/__init__.py": "",
+        "billing/models.py": """
+            from django.db import models
+            from core.fields import TrimmedField
+
+            class CardOnFile(models.Model):
+                cvc = TrimmedField(max_length=4)
+        """,
+    }
+    assert _scan_tree(tmp_path, files, ["PCI201"]) == {("PCI201", "billing/models.py", 6)}

@@ -29,8 +29,9 @@ The contract for check kinds (write your ``prefilter_terms`` to it):
     facts from (e.g. a callee that receives card data) and ``ctx.need_importers()`` when files that
     import this one need analysing (e.g. a function here returns card data).  Only those are added.
     A declaration may carry a condition (``when="called"``: card data is passed into this file;
-    ``"returns:<callee>"``: that callee's module returns card data; ``"reached"``): chains then
-    start only at files that hold card data, not at every function that passes a parameter on;
+    ``"returns:<callee>"``: that callee's module returns card data; ``"asked:<name>"``: another
+    file needs this one for that top-level name; ``"reached"``: needed at all): chains then start
+    only at files that hold card data, not at every function that passes a parameter on;
   - otherwise (the safe default) every file connected to an analysed file by an import, in either
     direction, is analysed too, transitively.
 
@@ -510,9 +511,10 @@ class DependencyGraph:
         a need of a module marks it *called* (card data goes in; with the top-level name called,
         when the need names one: ``app.audit.record`` calls ``record`` of ``app/audit.py``),
         importers needed mark the file *returning* (card data comes out), and every file needed is
-        *reached*."""
+        *reached*, and *asked* for the name it was needed for."""
         wanted: set[str] = set()
         called: dict[str, set[str | None]] = {}  # file -> top-level names called (None: any)
+        asked: dict[str, set[str | None]] = {}  # file -> top-level names needed (None: any)
         returning: dict[str, set[str]] = {"data": set(), "fields": set()}  # what importers get
         resolved: dict[tuple[str, str], tuple[list[str], str | None]] = {}
 
@@ -544,6 +546,9 @@ class DependencyGraph:
                 return names is not None and (not name or None in names or name in names)
             if head == "reached":
                 return path in wanted
+            if head == "asked":
+                names = asked.get(path)
+                return names is not None and (None in names or name in names)
             if head in ("returns", "inherits"):
                 carries = "data" if head == "returns" else "fields"
                 return any(t in returning[carries] for t in resolve_name(name, path)[0])
@@ -573,6 +578,10 @@ class DependencyGraph:
                 for t in (target, *self.reexported(target)):
                     if t not in wanted:
                         wanted.add(t)
+                        push(t)
+                    names = asked.setdefault(t, set())
+                    if taken not in names:
+                        names.add(taken)
                         push(t)
                     if kind == "module":  # ("facts": a base class, no data passed)
                         names = called.setdefault(t, set())

@@ -314,3 +314,23 @@ def test_called_conditions_follow_the_function_card_data_is_passed_to():
     # the module named as a whole (no function known): every function of it counts as called
     deps["a.py"] = FileDeps(("m",), analysed=True, needs=("m",))
     assert graph.needed(deps, declared=True) == {"x.py", "y.py"}
+
+
+def test_asked_conditions_follow_only_the_names_another_file_needs():
+    graph = DependencyGraph({"a.py": ("f.Upper",), "f.py": ("b.Base", "c.X"), "b.py": (),
+                             "c.py": ()})
+    deps = {
+        # a's card field is built by f.Upper: f is asked for `Upper` only
+        "a.py": FileDeps(("f.Upper",), analysed=True, conditional=(("", "facts", "f.Upper"),)),
+        "f.py": FileDeps(("b.Base", "c.X"), analysed=True,
+                         conditional=(("asked:Upper", "facts", "b.Base"),
+                                      ("asked:Other", "facts", "c.X"))),
+        "b.py": FileDeps(()), "c.py": FileDeps(()),
+    }
+    assert graph.needed(deps, declared=True) == {"b.py"}
+    # nobody asks f for anything: neither of its re-exports is followed
+    deps["a.py"] = FileDeps(("f.Upper",), analysed=True)
+    assert graph.needed(deps, declared=True) == set()
+    # the whole module named: every name counts as asked
+    deps["a.py"] = FileDeps(("f",), analysed=True, conditional=(("", "facts", "f"),))
+    assert graph.needed(deps, declared=True) == {"b.py", "c.py"}

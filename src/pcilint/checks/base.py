@@ -235,7 +235,10 @@ class FileContext:
           function or class of this file (``need_module("app.audit.record")`` calls ``record``);
         * ``"returns:<callee>"``: only if the module defining ``<callee>`` (as this file names it)
           returns card data to its importers (a call's result passed on or returned);
-        * ``"reached"``: if either happens.
+        * ``"asked:<name>"``: only if another file's declaration needs this one for the top-level
+          name ``<name>`` (``need_module("core.fields.UpperCharField")`` asks ``core/fields.py``
+          for ``UpperCharField``; a whole module named asks for every name);
+        * ``"reached"``: if any of these happens.
 
         ``passes_data=False``: only the module's facts are needed (a base class), no card data is
         handed to it, so its own ``"called"`` declarations do not follow from this one.

@@ -922,8 +922,29 @@ def _declare_dependencies(ctx: FileContext, facts: dict[str, Any]) -> None:
     for cand in facts["candidates"]:
         if cand["ctor"] and cand["ctor"] != "?":
             ctx.need_module(cand["ctor"], passes_data=False)
-    refs = [base for bases in facts["field_classes"].values() for base in bases]
-    refs += list(facts["reexports"].values())
-    for ref in refs:
+    # a field class's bases (through the module's own field classes) and a re-export matter only
+    # to a file asking this one for that name: `from core.fields import UpperCharField`
+    field_classes: dict[str, list[str]] = facts["field_classes"]
+    for name in field_classes:
+        for ref in _outside_bases(name, field_classes):
+            ctx.need_module(ref, when=f"asked:{name}", passes_data=False)
+    for local, ref in facts["reexports"].items():
         if ref and ref != "?":
-            ctx.need_module(ref, when="reached", passes_data=False)
+            ctx.need_module(ref, when=f"asked:{local}", passes_data=False)
+
+
+def _outside_bases(name: str, field_classes: dict[str, list[str]]) -> list[str]:
+    """The bases of field class ``name`` outside its module, reached through the module's own
+    field classes (``class TrimmedField(UpperCharField)``, ``class UpperCharField(base.Field)``)."""
+    out: list[str] = []
+    seen = {name}
+    todo = [name]
+    while todo:
+        for base in field_classes.get(todo.pop(), ()):
+            if base in field_classes:
+                if base not in seen:
+                    seen.add(base)
+                    todo.append(base)
+            elif base and base != "?" and base not in out:
+                out.append(base)
+    return out
