@@ -334,3 +334,36 @@ def test_asked_conditions_follow_only_the_names_another_file_needs():
     # the whole module named: every name counts as asked
     deps["a.py"] = FileDeps(("f",), analysed=True, conditional=(("", "facts", "f"),))
     assert graph.needed(deps, declared=True) == {"b.py", "c.py"}
+
+
+def test_webhook_rules_skip_stripe_modules_that_name_no_hook_event_or_signature(tmp_path,
+                                                                                monkeypatch):
+    files = {
+        "app/__init__.py": "",
+        # the handler and its verifying helper (in another module) each pass
+        "app/views.py": "from flask import Flask, request\nfrom app.security import parse_payload\n"
+                        "import stripe\n\napp = Flask(__name__)\n\n\n@app.post('/stripe/in')\n"
+                        "def stripe_in():\n    ev = parse_payload(request.data, "
+                        "request.headers['Stripe-Signature'])\n    return ev['type']\n",
+        "app/security.py": "import os\n\nimport stripe\n\n\ndef parse_payload(payload, sig):\n"
+                           "    return stripe.Webhook.construct_event(\n"
+                           "        payload, sig, os.environ['STRIPE_WEBHOOK_SECRET'])\n",
+        # creating a charge is no webhook business: not parsed for the webhook rules
+        "app/billing.py": "import stripe\n\n\ndef charge(amount):\n"
+                          "    return stripe.PaymentIntent.create(amount=amount)\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    import libcst
+
+    parsed = []
+    real = libcst.parse_module
+    monkeypatch.setattr(libcst, "parse_module", lambda text, *a, **k: parsed.append(text) or
+                        real(text, *a, **k))
+    _, filtered = scan([tmp_path], tmp_path, select=["PCI6"])
+    assert sorted(files[p] for p in ("app/views.py", "app/security.py")) == sorted(parsed)
+    _, plain = scan([tmp_path], tmp_path, select=["PCI6"], prefilter=False)
+    assert summary(filtered) == summary(plain)
+    # verified through the helper: no "unverified" finding on the handler
+    assert not [f for f in filtered.findings if f.path == "app/views.py"]

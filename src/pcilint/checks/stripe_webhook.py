@@ -44,6 +44,9 @@ NOT_VERIFYING = re.compile(r"(?i)without_verif|unverif|no_verif|skip_verif|_inse
 #: a quoted Stripe event name: a registry of handlers may live in a module that names neither
 EVENT_LITERAL = r"[\"'](?:" + STRIPE_EVENT.pattern + r")[\"']"
 PREFILTER = re.compile(r"(?i)stripe|webhook|" + EVENT_LITERAL)
+#: with `stripe`, a word a webhook handler or a verifying helper cannot do without
+STRIPE_PARTNER = (r"(?i)hook|event|signature|verif|whsec|notification|callback|listener|"
+                  r"construct_from|convert_to_stripe_object")
 
 
 def _says_verify(name: str) -> bool:
@@ -69,8 +72,12 @@ class StripeWebhook(CheckKind):
                             line=self.rule.param_lines.get("defect", int(line)),
                             field=f"{self.rule.id}.check.defect")
 
-    def prefilter_terms(self) -> list[str] | None:
-        return [r"(?i)stripe", r"(?i)webhook", EVENT_LITERAL]
+    def prefilter_terms(self) -> list[Any] | None:
+        # `stripe` alone is in every module that creates a charge (and in all of the Stripe SDK):
+        # a file matters here if it also names a hook, an event, a signature or a verification -
+        # what a handler, a verifying helper or a module between them (which names the next hop)
+        # shows.  The collector itself still runs wherever PREFILTER matches.
+        return [r"(?i)webhook", EVENT_LITERAL, (r"(?i)stripe", [STRIPE_PARTNER])]
 
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
         # One collector per file, however many webhook rules are active.
