@@ -152,3 +152,51 @@ def test_glob_lists_match_like_fnmatchcase() -> None:
         want = name is not None and any(fnmatch.fnmatchcase(name, g) for g in globs)
         assert matches_any(name, globs) is want, name
     assert matches_any("anything", []) is False
+
+
+def test_positions_match_libcsts_metadata_for_every_node():
+    # locate.positions() takes the ranges straight from PositionProvider's rendering; the
+    # documented MetadataWrapper path must give the same range for every node it knows
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from pcilint.analysis.locate import positions
+
+    checked = 0
+    for name, module in MODULES[::4]:  # (every fourth file: the metadata path is slow)
+        expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        found = positions(module)
+        assert len(found) == len(expected), name
+        for node, rng in expected.items():
+            assert found[node] == rng, name
+        checked += len(expected)
+    assert checked > 20_000
+
+
+def test_positions_within_one_definition_agree_with_the_modules_or_give_up():
+    # scoped_position() renders only the class or function; whatever it answers must be the
+    # module's own position, and it must answer for the common case (a unique definition)
+    from pcilint.analysis.locate import positions, scoped_position
+
+    answered = declined = 0
+    for name, module in MODULES[1::8]:  # (every eighth file: rendering each scope is slow)
+        text = module.code
+        lines = text.splitlines()
+        full = positions(module)
+        cache: dict = {}
+        for scope in walk.iter_nodes(module):
+            if not isinstance(scope, (cst.ClassDef, cst.FunctionDef)):
+                continue
+            targets = [scope.name] + [
+                small.target if isinstance(small, cst.AnnAssign) else small.targets[0].target
+                for stmt in scope.body.body if isinstance(stmt, cst.SimpleStatementLine)
+                for small in stmt.body if isinstance(small, (cst.AnnAssign, cst.Assign))]
+            for node in targets:
+                got = scoped_position(text, lines, node, scope, cache)
+                if got is None:
+                    declined += 1
+                    continue
+                rng = full[node]
+                assert got == (rng.start.line, rng.start.column + 1, rng.end.line,
+                               rng.end.column + 1), (name, scope.name.value)
+                answered += 1
+    assert answered > 200 and declined < answered / 10

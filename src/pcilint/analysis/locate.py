@@ -24,6 +24,69 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+def positions(module: cst.Module) -> Any:
+    """Every node's ``CodeRange`` in ``module`` (the mapping ``PositionProvider`` resolves to).
+
+    ``MetadataWrapper.resolve`` renders the module with position tracking and then visits the whole
+    tree once more to hand the results out, which costs as much again; the ranges are already
+    complete after the rendering, so they are taken from the provider directly.  Should a libcst
+    release rename those internals, the documented path is used."""
+    try:
+        provider = PositionProvider()
+        provider._gen_impl(module)
+        computed = provider._computed
+        if computed:
+            return computed
+    except Exception:  # noqa: BLE001 - fall back to the public API below
+        pass
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+def scoped_position(text: str, lines: list[str], node: cst.CSTNode,
+                    scope: cst.FunctionDef | cst.ClassDef,
+                    cache: dict[int, Any] | None = None) -> tuple[int, int, int, int] | None:
+    """(line, column, end_line, end_column) of a one-line ``node`` inside the definition
+    ``scope``, from positions over that definition alone, or None (then the caller computes them
+    over the module).  ``cache`` keeps each definition's positions for its next node.
+
+    The definition's real line is a ``def``/``class`` line of that name in the text; the answer
+    is kept only if exactly one such line puts ``node``'s own source text at the place computed
+    (a name defined twice the same way, or a node spanning lines, is left to the module's
+    positions)."""
+    try:
+        entry = cache.get(id(scope)) if cache is not None else None
+        if entry is None or entry[0] is not scope:
+            keyword = "class" if isinstance(scope, cst.ClassDef) else "def"
+            pattern = re.compile(r"^([ \t]*)(?:async[ \t]+)?" + keyword + r"[ \t]+" +
+                                 re.escape(scope.name.value) + r"\b", re.M)
+            heads = [(text.count("\n", 0, m.start()) + 1, len(m.group(1)))
+                     for m in pattern.finditer(text)]
+            local = positions(cst.Module(body=[scope]))
+            entry = (scope, local, local[scope.name].start.line, heads)
+            if cache is not None:
+                cache[id(scope)] = entry
+        _, local, head_line, heads = entry
+        rng = local[node]
+        if rng.start.line != rng.end.line:
+            return None
+        code = _EMPTY.code_for_node(node)
+        if "\n" in code or len(code) != rng.end.column - rng.start.column:
+            return None
+        hits = []
+        for def_line, indent in heads:
+            # the scratch module puts the definition at column 0: every line of it (a body line
+            # too: its indentation is relative) is shifted by the definition's own indentation
+            line = def_line + rng.start.line - head_line
+            column = rng.start.column + indent
+            if 0 < line <= len(lines) and lines[line - 1][column:column + len(code)] == code:
+                hits.append((line, column + 1, line, column + 1 + len(code)))
+        return hits[0] if len(hits) == 1 else None
+    except Exception:  # noqa: BLE001 - the module's positions are the fallback
+        return None
+
+
+_EMPTY = cst.Module(body=[])
+
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
@@ -105,21 +168,20 @@ class Locator:
         """The exact (line, column) of ``anchor`` from positions over its function only."""
         try:
             key = id(scope_node) if scope_node is not None else 0
-            positions = self._positions.get(key)
-            if positions is None:
+            found = self._positions.get(key)
+            if found is None:
                 if isinstance(scope_node, cst.FunctionDef):
                     scratch = cst.Module(body=[scope_node])
                 else:
                     scratch = self.module
-                wrapper = MetadataWrapper(scratch, unsafe_skip_copy=True)
-                positions = wrapper.resolve(PositionProvider)
-                self._positions[key] = positions
-            start = positions[anchor].start
+                found = positions(scratch)
+                self._positions[key] = found
+            start = found[anchor].start
             if not isinstance(scope_node, cst.FunctionDef):
                 return start.line, start.column + 1
             # the scratch module puts the function at column 0; shift by its real `def` line/column
             def_line, def_col = self.line_col(scope_start)
-            name_line = positions[scope_node.name].start.line
+            name_line = found[scope_node.name].start.line
             return def_line + start.line - name_line, start.column + def_col
         except Exception:  # noqa: BLE001 - never let locating crash a scan
             return None

@@ -550,7 +550,8 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             unit.loaded_names = set()  # not needed after the file
             if qualname in self._def_nodes and self._reportable(unit):
                 # the handler's `def` line (not a decorator): the line of its name
-                line = self.ctx.position(self._def_nodes[qualname].name)[0]
+                node = self._def_nodes[qualname]
+                line = self.ctx.position(node.name, node)[0]
                 text = self.ctx.line_text(line)
                 unit.line = line
                 unit.column = len(text) - len(text.lstrip()) + 1

@@ -186,6 +186,7 @@ class FileContext:
         self.shared: dict[str, Any] = {}  # per-file caches of analyses, keyed by their module
         self._lines: list[str] | None = None
         self._positions: Any = None
+        self._scoped: dict[int, Any] = {}  # see position()
         self._imports: Any = None
         self._analysis: Any = None
         self.needed_modules: list[str] = []  # see need_module()
@@ -261,14 +262,25 @@ class FileContext:
         else:
             self.conditional_needs.append((when or "", f"importers:{carries or ''}", ""))
 
-    def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
-        """(line, column, end_line, end_column), 1-based; positions are computed only on demand."""
-        if self._positions is None:
-            from libcst.metadata import MetadataWrapper, PositionProvider
+    def position(self, node: cst.CSTNode,
+                 scope: cst.FunctionDef | cst.ClassDef | None = None) -> tuple[int, int, int, int]:
+        """(line, column, end_line, end_column), 1-based; positions are computed only on demand.
+
+        ``scope``: the function or class ``node`` is in, when the caller knows it: then only that
+        definition is rendered with positions (see :func:`pcilint.analysis.locate.scoped_position`)
+        rather than the whole module, which can cost more than its parse."""
+        if self._positions is None and scope is not None:
+            from pcilint.analysis.locate import scoped_position
 
             assert self.module is not None
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
+            found = scoped_position(self.text, self.lines, node, scope, self._scoped)
+            if found is not None:
+                return found
+        if self._positions is None:
+            from pcilint.analysis.locate import positions
+
+            assert self.module is not None
+            self._positions = positions(self.module)
         rng = self._positions[node]
         return rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1
 

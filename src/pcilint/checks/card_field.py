@@ -568,7 +568,7 @@ class CardField(CheckKind):
             if isinstance(value, cst.Call):
                 hit = self._constructor(value, imports, stars)
                 if hit is None and self.ctor_frameworks:
-                    self._candidate(ctx, small, value, attr, vocab, class_name, siblings, facts,
+                    self._candidate(ctx, small, value, attr, vocab, node, siblings, facts,
                                     masked)
             if hit is not None:
                 fw, call, encrypted = hit
@@ -616,7 +616,7 @@ class CardField(CheckKind):
                                                                    mapped, False))
                 reported.add(attr)
             elif self.base_frameworks:
-                line, col, end_line, end_col = ctx.position(small.target)
+                line, col, end_line, end_col = ctx.position(small.target, node)
                 cls.fields.append({"name": kind_name[1], "kind": kind_name[0], "line": line,
                                    "column": col, "end_line": end_line, "end_column": end_col})
         self._meta_fields(ctx, node, bases, vocab, class_name, {n for n, _ in statements})
@@ -624,8 +624,8 @@ class CardField(CheckKind):
             facts["classes"].append(cls)
 
     def _candidate(self, ctx: FileContext, small: Any, call: cst.Call, attr: str,
-                   vocab: Vocabulary, class_name: str, siblings: list[str], facts: dict[str, Any],
-                   masked: Any) -> None:
+                   vocab: Vocabulary, cls: cst.ClassDef, siblings: list[str],
+                   facts: dict[str, Any], masked: Any) -> None:
         """A card-named class attribute built by a constructor no framework pattern knows
         (``cvv = UpperCharField()``, ``pan = fields.CharField()`` through a project module):
         kept for the project phase, which resolves project field subclasses and re-exports."""
@@ -636,11 +636,11 @@ class CardField(CheckKind):
             return
         if self._has_relation_argument(call):
             return
-        kind = declared_card_data(attr, vocab, class_name, siblings, self.weak)
+        kind = declared_card_data(attr, vocab, cls.name.value, siblings, self.weak)
         if kind is None or masked(attr) or (kind == PAN and _too_short_for_pan(call)):
             return
         target = small.target if isinstance(small, cst.AnnAssign) else small.targets[0].target
-        line, col, end_line, end_col = ctx.position(target)
+        line, col, end_line, end_col = ctx.position(target, cls)
         facts["candidates"].append({"ctor": ctx.imports.qualify(func), "name": attr, "kind": kind,
                                     "line": line, "column": col, "end_line": end_line,
                                     "end_column": end_col})
