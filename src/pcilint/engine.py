@@ -230,14 +230,14 @@ class Scanner:
         if not rules:
             result.scanned = True
             return result
-        complete = True
+        skipped: tuple[str, ...] = ()
         if not force and self.prefilter is not None:
             # Each rule runs only where one of its own terms occurs (a file that passes for a
             # `verify=False` is not given the card-data flow analysis).  A check with a project
             # phase left out here is noted, so the cross-module closure can still ask for the file.
             matching = self._matching_rules(rules, text)
             kept = {id(r) for r in matching}
-            complete = all(not self.plans[r.id].project for r in rules if id(r) not in kept)
+            skipped = tuple(r.id for r in rules if id(r) not in kept and self.plans[r.id].project)
             rules = matching
         if not rules and (file_kind != "python" or _compiles(text)):
             # (A Python file CPython cannot parse takes the libcst path below, so a broken file is
@@ -274,14 +274,13 @@ class Scanner:
                 rule.check.check_text(ctx)
             result.suppressions = text_suppressions(text)
         for rule in rules:
+            ctx.declaring = rule.id
             facts = rule.check.project_facts(ctx)
             if facts is not None:
                 result.facts[rule.id] = facts
         if self.track_deps and module is not None:  # (after project_facts: checks declare there)
-            result.deps = FileDeps(import_targets(text), analysed=True, complete=complete,
-                                   needs=tuple(dict.fromkeys(ctx.needed_modules)),
-                                   needs_importers=ctx.needs_importers,
-                                   conditional=tuple(dict.fromkeys(ctx.conditional_needs)))
+            result.deps = FileDeps(import_targets(text), analysed=True, skipped=skipped,
+                                   conditional=tuple(dict.fromkeys(ctx.declarations)))
         result.findings = ctx.findings
         result.scanned = True
         return result

@@ -423,14 +423,20 @@ class FileDeps:
 
     imports: tuple[str, ...] = ()  # import_targets() of the file
     analysed: bool = False  # parsed and analysed (passed the prefilter, or was needed)
-    # every check with a project phase ran (False: some were skipped because none of their own
-    # terms occur in the file; the closure may still need their facts from it)
-    complete: bool = True
+    # the rules with a project phase that did not run here because none of their own terms
+    # occur in the file: a declaration of one of them leading here needs the file analysed again
+    skipped: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()  # ctx.need_module() names (declaring kinds)
     needs_importers: bool = False  # ctx.need_importers() was called
-    # (when, "module" | "facts" | "importers", name): declared with a condition ("" for none:
-    # a "facts" need) by FileContext.need_module / need_importers, followed once it holds
-    conditional: tuple[tuple[str, str, str], ...] = ()
+    # (when, "module" | "facts" | "importers:<carries>", name[, rule id]): declared by
+    # FileContext.need_module / need_importers ("" when: unconditional), followed once the
+    # condition holds; the rule id says whose facts the files it leads to must have
+    conditional: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every check with a project phase ran here."""
+        return not self.skipped
 
 
 class DependencyGraph:
@@ -506,13 +512,16 @@ class DependencyGraph:
         out.discard(path)
         return out
 
-    def _declared_closure(self, deps: Mapping[str, FileDeps], analysed: set[str]) -> set[str]:
+    def _declared_closure(self, deps: Mapping[str, FileDeps],
+                          analysed: set[str]) -> dict[str, set[str | None]]:
         """Files the analysed files' declarations need, conditions followed to a fixed point:
         a need of a module marks it *called* (card data goes in; with the top-level name called,
         when the need names one: ``app.audit.record`` calls ``record`` of ``app/audit.py``),
         importers needed mark the file *returning* (card data comes out), and every file needed is
-        *reached*, and *asked* for the name it was needed for."""
+        *reached*, and *asked* for the name it was needed for.  Returns each file needed with the
+        rules that need it (None: a declaration that names no rule)."""
         wanted: set[str] = set()
+        wanted_by: dict[str, set[str | None]] = {}
         called: dict[str, set[str | None]] = {}  # file -> top-level names called (None: any)
         asked: dict[str, set[str | None]] = {}  # file -> top-level names needed (None: any)
         returning: dict[str, set[str]] = {"data": set(), "fields": set()}  # what importers get
@@ -532,7 +541,7 @@ class DependencyGraph:
             conds = [c for c in deps[path].conditional if c[0]]
             if conds:
                 pending[path] = list(dict.fromkeys(conds))
-            for when, _, _ in conds:
+            for when, *_ in conds:
                 head, _, name = when.partition(":")
                 if head in ("returns", "inherits"):
                     carries = "data" if head == "returns" else "fields"
@@ -561,7 +570,8 @@ class DependencyGraph:
                 queued.add(path)
                 queue.append(path)
 
-        def fire(path: str, kind: str, name: str) -> None:
+        def fire(path: str, kind: str, name: str, by: str | None = None) -> None:
+            by = by or None  # ("": declared outside a rule's project_facts)
             if kind.startswith("importers"):
                 carries = kind.partition(":")[2] if ":" in kind else "data"
                 if carries in returning and path not in returning[carries]:
@@ -569,6 +579,7 @@ class DependencyGraph:
                     for watcher in watchers.get((carries, path), ()):
                         push(watcher)
                 for t in self.importers(path):
+                    wanted_by.setdefault(t, set()).add(by)
                     if t not in wanted:
                         wanted.add(t)
                         push(t)
@@ -576,6 +587,7 @@ class DependencyGraph:
             targets, taken = resolve_name(name, path)
             for target in targets:
                 for t in (target, *self.reexported(target)):
+                    wanted_by.setdefault(t, set()).add(by)
                     if t not in wanted:
                         wanted.add(t)
                         push(t)
@@ -595,9 +607,9 @@ class DependencyGraph:
                 fire(path, "module", name)
             if d.needs_importers:
                 fire(path, "importers", "")
-            for when, kind, name in dict.fromkeys(d.conditional):
+            for when, kind, name, *by in dict.fromkeys(d.conditional):
                 if not when:
-                    fire(path, kind, name)
+                    fire(path, kind, name, *by)
         while queue:
             path = queue.pop()
             queued.discard(path)
@@ -607,9 +619,9 @@ class DependencyGraph:
             ready = [c for c in conds if holds(c[0], path)]
             if ready:
                 pending[path] = [c for c in conds if c not in ready]
-                for _, kind, name in ready:
-                    fire(path, kind, name)
-        return wanted
+                for _, kind, name, *by in ready:
+                    fire(path, kind, name, *by)
+        return wanted_by
 
     def needed(self, deps: Mapping[str, FileDeps], declared: bool) -> set[str]:
         """Python files not analysed yet whose facts the project phase needs.
@@ -619,18 +631,21 @@ class DependencyGraph:
         otherwise it is the whole closure over import edges, in both directions, at once.
         """
         analysed = {p for p, d in deps.items() if d.analysed}
-        wanted: set[str] = set()
         if declared:
-            wanted = self._declared_closure(deps, analysed)
-        else:
-            seen = set(analysed)
-            todo = list(analysed)
-            while todo:
-                path = todo.pop()
-                for other in self.forward.get(path, set()) | self.backward.get(path, set()):
-                    if other not in seen:
-                        seen.add(other)
-                        todo.append(other)
-            wanted = seen
-        return {p for p in wanted
-                if p in deps and not (deps[p].analysed and deps[p].complete)}
+            # an analysed file is needed again only by a rule that did not run there
+            out = set()
+            for p, by in self._declared_closure(deps, analysed).items():
+                d = deps.get(p)
+                if d is not None and (not d.analysed or d.skipped and (
+                        None in by or not by.isdisjoint(d.skipped))):
+                    out.add(p)
+            return out
+        seen = set(analysed)
+        todo = list(analysed)
+        while todo:
+            path = todo.pop()
+            for other in self.forward.get(path, set()) | self.backward.get(path, set()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        return {p for p in seen if p in deps and not (deps[p].analysed and deps[p].complete)}

@@ -367,3 +367,21 @@ def test_webhook_rules_skip_stripe_modules_that_name_no_hook_event_or_signature(
     assert summary(filtered) == summary(plain)
     # verified through the helper: no "unverified" finding on the handler
     assert not [f for f in filtered.findings if f.path == "app/views.py"]
+
+
+def test_an_analysed_file_is_needed_again_only_by_a_rule_that_skipped_it():
+    graph = DependencyGraph({"a.py": ("b.f",), "b.py": ()})
+
+    def deps(by: str, skipped: tuple[str, ...]) -> dict:
+        return {"a.py": FileDeps(("b.f",), analysed=True,
+                                 conditional=(("", "module", "b.f", by),)),
+                "b.py": FileDeps((), analysed=True, skipped=skipped)}
+
+    # b ran PCI101 (the rule whose facts a needs) but not PCI502: nothing to redo
+    assert graph.needed(deps("PCI101", ("PCI502",)), declared=True) == set()
+    # b skipped the very rule that needs it: analysed again
+    assert graph.needed(deps("PCI101", ("PCI101", "PCI502")), declared=True) == {"b.py"}
+    # a declaration that names no rule needs every rule's facts
+    assert graph.needed(deps("", ("PCI502",)), declared=True) == {"b.py"}
+    # a file that ran every rule is never needed again
+    assert graph.needed(deps("PCI101", ()), declared=True) == set()

@@ -191,6 +191,10 @@ class FileContext:
         self._analysis: Any = None
         self.needed_modules: list[str] = []  # see need_module()
         self.needs_importers = False  # see need_importers()
+        # the rule whose project_facts() is running (set by the engine): declarations are its own
+        self.declaring = ""
+        # every declaration as (when, kind, name, rule id): what the engine records (FileDeps)
+        self.declarations: list[tuple[str, str, str, str]] = []
         # (when, "module" | "importers", name): need_module() / need_importers() with ``when``
         self.conditional_needs: list[tuple[str, str, str]] = []
 
@@ -249,6 +253,7 @@ class FileContext:
             self.needed_modules.append(name)
         else:
             self.conditional_needs.append((when or "", kind, name))
+        self.declarations.append((when or "", kind, name, self.declaring))
 
     def need_importers(self, when: str | None = None, carries: str | None = "data") -> None:
         """Cross-module flow: files importing this one need analysing too (e.g. a function here
@@ -261,6 +266,7 @@ class FileContext:
             self.needs_importers = True
         else:
             self.conditional_needs.append((when or "", f"importers:{carries or ''}", ""))
+        self.declarations.append((when or "", f"importers:{carries or ''}", "", self.declaring))
 
     def position(self, node: cst.CSTNode,
                  scope: cst.FunctionDef | cst.ClassDef | None = None) -> tuple[int, int, int, int]:
