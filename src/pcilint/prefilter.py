@@ -197,7 +197,9 @@ def _compile_frozen(terms: tuple[Any, ...]) -> TermSet | None:
 
 # After a name's last word: not another lowercase letter (``card`` is not ``cardinality``), except
 # a plural ``s`` that ends the word (``cards``); an uppercase letter, digit or separator may follow.
-_WORD_END = r"(?![a-rt-z]|s[a-z])"
+# ... and an uppercase last letter must not run on into more capitals (`CC` is not a word of
+# `ACCOUNT` or `CCX`, as names.split_words reads them; `CCNumber` and `CARDS` end one)
+_WORD_END = r"(?![a-rt-z]|s[a-z])(?!(?<=[A-Z])(?:S[A-Z]|[A-RT-Z])(?![a-z]))"
 
 
 def identifier_terms(names: Iterable[str], whole_words: bool = False) -> list[str]:
@@ -223,6 +225,10 @@ def identifier_terms(names: Iterable[str], whole_words: bool = False) -> list[st
         if first[0].isalpha():
             # reject "<letter><lowercase first letter>...": checked once the word is matched
             fragment += f"(?<![A-Za-z][a-z]{'.' * (len(first) - 1)})"
+            if len(first) > 1 and first[1].isalpha():
+                # and "<capital><capital><capital>...": inside a run of capitals (`ACCOUNT`) a word
+                # starts only at a capital followed by a lowercase letter (`HTTPCard`)
+                fragment += f"(?<![A-Z][A-Z][A-Z]{'.' * (len(first) - 2)})"
         out.append(fragment + (f"(?i:{rest})" if rest else "") + (_WORD_END if whole_words else ""))
     return out
 
