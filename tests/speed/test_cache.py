@@ -205,3 +205,36 @@ def test_the_cache_directory_can_come_from_the_environment(tmp_path, monkeypatch
     assert not (root / ".pcilint_cache").exists()
     run_json(["src", "--cache-dir", "flag"], cwd=root)  # the option wins over the variable
     assert (root / "flag" / "CACHEDIR.TAG").is_file()
+
+
+def test_a_few_new_entries_go_to_a_delta_and_the_manifest_is_rewritten_when_it_grows(
+        tmp_path, monkeypatch):
+    from pcilint import engine
+    from pcilint.cache import key_of
+
+    root = _tree(tmp_path)
+    for i in range(6):
+        (root / "src" / f"m{i}.py").write_text(f"def f{i}():\n    return {i}\n")
+    scanner, _ = _scan(root)
+    cache = Cache.open(root / ".pcilint_cache")
+    manifest = cache._path(key_of("files", scanner.scan_key))
+    delta_key = key_of("files-delta", scanner.scan_key)
+    written = manifest.read_bytes()
+    assert not cache.get(delta_key)
+    # one edit: only the delta is written, and the next scan takes the edit from it
+    (root / "src" / "clean.py").write_text(f"OTHER = '{KEY}'\n")
+    _scan(root)
+    assert manifest.read_bytes() == written and len(cache.get(delta_key)) == 1
+    _, warm = _scan(root, monkeypatch, forbid_analysis=True)
+    assert sorted(f.path for f in warm.findings) == ["src/clean.py", "src/keys.py"]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # (undone by _scan)
+    # once the delta would outgrow its limit, manifest and delta are merged, the delta emptied
+    monkeypatch.setattr(engine, "DELTA_ENTRIES", 1)
+    for i in range(2):
+        (root / "src" / f"m{i}.py").write_text(f"def g{i}():\n    return {i}\n")
+    _scan(root)
+    assert manifest.read_bytes() != written and cache.get(delta_key) == {}
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    _, warm = _scan(root, monkeypatch, forbid_analysis=True)
+    assert sorted(f.path for f in warm.findings) == ["src/clean.py", "src/keys.py"]

@@ -389,3 +389,13 @@ def test_an_analysed_file_is_needed_again_only_by_a_rule_that_skipped_it():
     assert graph.needed(deps("", ("PCI502",)), declared=True) == {"b.py"}
     # a file that ran every rule is never needed again
     assert graph.needed(deps("PCI101", ()), declared=True) == set()
+
+
+def test_a_file_only_the_bytecode_compiler_rejects_is_no_error(tmp_path):
+    # `return` outside a function: the grammar (and libcst) accept it, compile() does not; the
+    # quick syntax check then sends the file to libcst, which has nothing to report
+    (tmp_path / "odd.py").write_text("x = 1\nreturn x\n")
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    _, result = scan([tmp_path], tmp_path)
+    assert [e.path for e in result.errors] == ["broken.py"]
+    assert result.files_scanned == 1 and not result.findings
