@@ -562,6 +562,7 @@ class Scanner:
             with _parse_gc():
                 for f in files:
                     serial.append(self.analyze_file(f, force))
+                    _collect_promoted()
                     tick(1)
             return serial
         # (imported here: a scan served from the cache or the prefilter never starts a pool)
@@ -898,10 +899,19 @@ def _init_worker(scanner: Scanner, inflight_dir: str | None = None) -> None:
 # A libcst parse allocates hundreds of thousands of container objects, none of them cyclic
 # garbage, so CPython's default thresholds (700, 10, 10) run a young collection every 700 of them
 # and re-traverse the growing tree in the older generations: about a fifth of a worker's CPU time
-# on the benchmark corpus.  With these a young collection runs 30x less often; a file's cycles
-# (its visitor classes) are still collected within a few files, and a full collection follows a
-# file over RELEASE_AFTER_BYTES.
+# on the benchmark corpus.  With these a young collection runs 30x less often.  A file's own
+# cycles (each check's visitor class, which holds the file's context and so its whole tree) may
+# by then have been promoted to the oldest generation, which these thresholds rarely collect:
+# _collect_promoted() collects it after such a file (cheap: what the worker inherited is frozen).
 PARSE_GC_THRESHOLDS = (20000, 50, 100)
+
+
+def _collect_promoted() -> None:
+    """A full collection if objects reached the oldest generation since the last one (a file
+    long enough to run a middle-generation collection): its garbage cycles would otherwise keep
+    their parse trees alive until the next full collection, hundreds of files later."""
+    if gc.get_count()[2]:
+        gc.collect()
 
 
 class _parse_gc:
@@ -947,4 +957,6 @@ def _work_chunk(sources: list[SourceFile], force: bool | None = None) -> list[Fi
         results.append(_work(source, force))
         if source.size > RELEASE_AFTER_BYTES:
             _release_memory()
+        else:
+            _collect_promoted()
     return results
