@@ -17,6 +17,7 @@ calls the same methods on the same nodes in the same order as libcst's traversal
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Iterable
 
 import libcst as cst
@@ -136,7 +137,10 @@ def iter_nodes(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = 
             stack.extend(reversed(_children(node)))
 
 
-_OWN_METHODS: dict[type, tuple[dict[str, str], dict[str, str]]] = {}
+# Weak keys: checks define their visitor classes per file (closing over that file's context), and a
+# strong reference here kept every file's class, context and parse tree alive for the whole scan.
+_OWN_METHODS: "weakref.WeakKeyDictionary[type, tuple[dict[str, str], dict[str, str]]]" = \
+    weakref.WeakKeyDictionary()
 
 
 def _own_methods(cls: type) -> tuple[dict[str, str], dict[str, str]]:

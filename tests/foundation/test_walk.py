@@ -200,3 +200,34 @@ def test_positions_within_one_definition_agree_with_the_modules_or_give_up():
                                rng.end.column + 1), (name, scope.name.value)
                 answered += 1
     assert answered > 200 and declined < answered / 10
+
+
+def test_a_files_context_and_tree_are_freed_once_it_is_analysed():
+    # checks define their visitor classes per file, closing over the file's context (and so its
+    # whole tree): nothing the walk keeps may hold them after the file
+    import gc
+    import weakref
+
+    from pcilint.checks.base import FileContext
+    from pcilint.config import Settings
+    from pcilint.engine import Options, Scanner
+
+    scanner = Scanner(Settings(), Options(jobs=1))
+    made: list = []
+    real_init = FileContext.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    FileContext.__init__ = init
+    try:
+        code = ("import logging\nimport stripe\n\nclass Card:\n    number: str\n\n"
+                "def pay(request):\n    card_number = request.POST['card_number']\n"
+                "    logging.info(card_number)\n    return stripe.Webhook.construct_event(1, 2, 3)\n")
+        for i in range(3):
+            scanner.analyze_text(f"app/m{i}.py", code, "python")
+    finally:
+        FileContext.__init__ = real_init
+    gc.collect()
+    assert len(made) == 3 and all(ref() is None for ref in made)
