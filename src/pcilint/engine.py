@@ -776,7 +776,7 @@ def _one_line(message: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _syntax_error_message(exc: cst.ParserSyntaxError, text: str) -> str:
+def _syntax_error_message(exc: "libcst.ParserSyntaxError", text: str) -> str:  # noqa: F821
     """A one-line syntax error with the right line: CPython's when it rejects the file too."""
     from pcilint.guard import syntax_error_location
 

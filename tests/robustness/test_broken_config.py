@@ -4,7 +4,6 @@ no traceback unless --debug."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

@@ -4,7 +4,6 @@ generated tree: no file is ever lost (files_scanned + file errors = files discov
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 from pathlib import Path
 

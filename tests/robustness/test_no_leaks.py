@@ -5,7 +5,6 @@ statistics and --debug; no full value appears in stdout, stderr or any written f
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

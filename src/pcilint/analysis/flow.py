@@ -38,9 +38,9 @@ from pcilint.analysis.globs import matches_any
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
 from pcilint.analysis.locate import Locator
-from pcilint.analysis.names import PAN, SAD, Vocabulary, split_words, vocabulary
+from pcilint.analysis.names import PAN, Vocabulary, split_words, vocabulary
 from pcilint.analysis.requests import (
-    BODY_ATTRIBUTES, BODY_METHODS, JSON_PARSERS, REQUEST_GETTERS, RequestAliases, card_request_read,
+    BODY_ATTRIBUTES, BODY_METHODS, REQUEST_GETTERS, RequestAliases, card_request_read,
     request_body_origin,
 )
 from pcilint.analysis.sources import (
@@ -1104,7 +1104,7 @@ class _FunctionWalker:
                 masked = digits[:4] + "…" + digits[-4:]
                 return self._source_value("literal", masked, PAN,
                                           f"card-number literal {masked}",
-                                          f"a card-number literal at line {{line}}", masked)
+                                          "a card-number literal at line {line}", masked)
         return SAFE
 
     def _fstring(self, e: cst.FormattedString, env: dict[str, Value]) -> Value:
@@ -1348,7 +1348,7 @@ class _FunctionWalker:
                     col, cat = cols[0]
                     lab = self.flow.new_source(self.key, "db", col, cat,
                                                f"{col} selected from the database",
-                                               f"selected from the database at line {{line}}",
+                                               "selected from the database at line {line}",
                                                self.anchor, self.seq)
                     rows = Value(frozenset({lab}), kind="rows:db", hint=col)
                     if isinstance(recv_node, cst.Name):
