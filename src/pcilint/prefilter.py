@@ -432,8 +432,6 @@ class FileDeps:
     # the rules with a project phase that did not run here because none of their own terms
     # occur in the file: a declaration of one of them leading here needs the file analysed again
     skipped: tuple[str, ...] = ()
-    needs: tuple[str, ...] = ()  # ctx.need_module() names (declaring kinds)
-    needs_importers: bool = False  # ctx.need_importers() was called
     # (when, "module" | "facts" | "importers:<carries>", name[, rule id]): declared by
     # FileContext.need_module / need_importers ("" when: unconditional), followed once the
     # condition holds; the rule id says whose facts the files it leads to must have
@@ -526,8 +524,7 @@ class DependencyGraph:
         importers needed mark the file *returning* (card data comes out), and every file needed is
         *reached*, and *asked* for the name it was needed for.  Returns each file needed with the
         rules that need it (None: a declaration that names no rule)."""
-        wanted: set[str] = set()
-        wanted_by: dict[str, set[str | None]] = {}
+        wanted_by: dict[str, set[str | None]] = {}  # file needed -> the rules needing it
         called: dict[str, set[str | None]] = {}  # file -> top-level names called (None: any)
         asked: dict[str, set[str | None]] = {}  # file -> top-level names needed (None: any)
         returning: dict[str, set[str]] = {"data": set(), "fields": set()}  # what importers get
@@ -560,7 +557,7 @@ class DependencyGraph:
                 names = called.get(path)
                 return names is not None and (not name or None in names or name in names)
             if head == "reached":
-                return path in wanted
+                return path in wanted_by
             if head == "asked":
                 names = asked.get(path)
                 return names is not None and (None in names or name in names)
@@ -585,18 +582,18 @@ class DependencyGraph:
                     for watcher in watchers.get((carries, path), ()):
                         push(watcher)
                 for t in self.importers(path):
-                    wanted_by.setdefault(t, set()).add(by)
-                    if t not in wanted:
-                        wanted.add(t)
+                    if t not in wanted_by:
+                        wanted_by[t] = set()
                         push(t)
+                    wanted_by[t].add(by)
                 return
             targets, taken = resolve_name(name, path)
             for target in targets:
                 for t in (target, *self.reexported(target)):
-                    wanted_by.setdefault(t, set()).add(by)
-                    if t not in wanted:
-                        wanted.add(t)
+                    if t not in wanted_by:
+                        wanted_by[t] = set()
                         push(t)
+                    wanted_by[t].add(by)
                     names = asked.setdefault(t, set())
                     if taken not in names:
                         names.add(taken)
@@ -609,10 +606,6 @@ class DependencyGraph:
 
         for path in analysed:
             d = deps[path]
-            for name in dict.fromkeys(d.needs):
-                fire(path, "module", name)
-            if d.needs_importers:
-                fire(path, "importers", "")
             for when, kind, name, *by in dict.fromkeys(d.conditional):
                 if not when:
                     fire(path, kind, name, *by)

@@ -128,7 +128,8 @@ def test_default_closure_follows_imports_both_ways_transitively():
     graph = DependencyGraph({p: d.imports for p, d in deps.items()})
     assert graph.needed(deps, declared=False) == {"b.py", "c.py", "d.py"}
     assert graph.needed(deps, declared=True) == set()
-    deps["a.py"] = FileDeps(("b",), analysed=True, needs=("b.func",), needs_importers=True)
+    deps["a.py"] = FileDeps(("b",), analysed=True, conditional=(("", "module", "b.func"),
+                                                                ("", "importers", "")))
     assert graph.needed(deps, declared=True) == {"b.py", "d.py"}
 
 
@@ -164,7 +165,8 @@ def test_card_number_literals_split_or_grouped_pass_the_prefilter(tmp_path):
 def test_a_needed_package_brings_the_modules_it_re_exports():
     deps = {"shop/__init__.py": FileDeps((".audit",)), "shop/audit.py": FileDeps(()),
             "shop/other.py": FileDeps(()),
-            "app.py": FileDeps(("shop",), analysed=True, needs=("shop.audit_event",))}
+            "app.py": FileDeps(("shop",), analysed=True,
+                           conditional=(("", "module", "shop.audit_event"),))}
     graph = DependencyGraph({p: d.imports for p, d in deps.items()})
     assert graph.needed(deps, declared=True) == {"shop/__init__.py", "shop/audit.py"}
 
@@ -284,7 +286,7 @@ def test_conditional_declarations_are_followed_only_once_their_condition_holds()
                              "e.py": ("x.other",), "x.py": ()})
     deps = {
         # a holds card data and returns it: its importers are needed
-        "a.py": FileDeps((), analysed=True, needs_importers=True),
+        "a.py": FileDeps((), analysed=True, conditional=(("", "importers", ""),)),
         # b returns the result of a.get(): its importers matter because a returns card data
         "b.py": FileDeps(("a.get",), analysed=True,
                          conditional=(("returns:a.get", "importers", ""),)),
@@ -300,14 +302,14 @@ def test_conditional_declarations_are_followed_only_once_their_condition_holds()
     deps["a.py"] = FileDeps((), analysed=True)
     assert graph.needed(deps, declared=True) == set()
     # once something passes card data into d, d's callee is needed
-    deps["a.py"] = FileDeps((), analysed=True, needs=("d.f",))
+    deps["a.py"] = FileDeps((), analysed=True, conditional=(("", "module", "d.f"),))
     assert graph.needed(deps, declared=True) == {"x.py"}
 
 
 def test_called_conditions_follow_the_function_card_data_is_passed_to():
     graph = DependencyGraph({"a.py": ("m.record",), "m.py": (), "x.py": (), "y.py": ()})
     deps = {
-        "a.py": FileDeps(("m.record",), analysed=True, needs=("m.record",)),
+        "a.py": FileDeps(("m.record",), analysed=True, conditional=(("", "module", "m.record"),)),
         # record() passes its parameter on to x; other() passes its own to y
         "m.py": FileDeps((), analysed=True, conditional=(("called:record", "module", "x.f"),
                                                           ("called:other", "module", "y.f"))),
@@ -315,7 +317,7 @@ def test_called_conditions_follow_the_function_card_data_is_passed_to():
     }
     assert graph.needed(deps, declared=True) == {"x.py"}
     # the module named as a whole (no function known): every function of it counts as called
-    deps["a.py"] = FileDeps(("m",), analysed=True, needs=("m",))
+    deps["a.py"] = FileDeps(("m",), analysed=True, conditional=(("", "module", "m"),))
     assert graph.needed(deps, declared=True) == {"x.py", "y.py"}
 
 

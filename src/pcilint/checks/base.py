@@ -189,14 +189,11 @@ class FileContext:
         self._scoped: dict[int, Any] = {}  # see position()
         self._imports: Any = None
         self._analysis: Any = None
-        self.needed_modules: list[str] = []  # see need_module()
-        self.needs_importers = False  # see need_importers()
         # the rule whose project_facts() is running (set by the engine): declarations are its own
         self.declaring = ""
-        # every declaration as (when, kind, name, rule id): what the engine records (FileDeps)
+        # need_module() / need_importers() as (when, kind, name, rule id): what the engine records
+        # (FileDeps.conditional; "" when: unconditional)
         self.declarations: list[tuple[str, str, str, str]] = []
-        # (when, "module" | "importers", name): need_module() / need_importers() with ``when``
-        self.conditional_needs: list[tuple[str, str, str]] = []
 
     @property
     def lines(self) -> list[str]:
@@ -249,10 +246,6 @@ class FileContext:
         handed to it, so its own ``"called"`` declarations do not follow from this one.
         """
         kind = "module" if passes_data else "facts"
-        if when is None and passes_data:
-            self.needed_modules.append(name)
-        else:
-            self.conditional_needs.append((when or "", kind, name))
         self.declarations.append((when or "", kind, name, self.declaring))
 
     def need_importers(self, when: str | None = None, carries: str | None = "data") -> None:
@@ -262,10 +255,6 @@ class FileContext:
         ``carries``: what the importers get from here, for other files' conditions: ``"data"``
         (card data: ``when="returns:<callee>"`` of a file calling into this one holds), ``"fields"``
         (classes with card fields: ``when="inherits:<base>"`` holds), None (only facts)."""
-        if when is None and carries == "data":
-            self.needs_importers = True
-        else:
-            self.conditional_needs.append((when or "", f"importers:{carries or ''}", ""))
         self.declarations.append((when or "", f"importers:{carries or ''}", "", self.declaring))
 
     def position(self, node: cst.CSTNode,
