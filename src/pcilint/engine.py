@@ -256,8 +256,10 @@ class Scanner:
         if file_kind == "python":
             import libcst as cst
 
+            from pcilint.walk import parse_module
+
             try:
-                module = cst.parse_module(text)
+                module = parse_module(text)
             except cst.ParserSyntaxError as exc:
                 result.error = _one_line(_syntax_error_message(exc, text))
                 return result

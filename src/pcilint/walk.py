@@ -183,3 +183,26 @@ def visit(root: cst.CSTNode, visitor: Any) -> None:
             getattr(visitor, method)(node)
 
     walk(root)
+
+
+def _no_validation(self: Any) -> None:
+    return None
+
+
+def parse_module(text: str) -> cst.Module:
+    """``libcst.parse_module`` without each new node's validation.
+
+    Every node libcst builds runs ``CSTNode.__post_init__``, which validates the node's fields
+    (that a ``SimpleWhitespace`` holds only whitespace, that a ``Name`` is an identifier, ...): a
+    guard for trees built by hand, redundant for the ones the parser builds from valid source, and
+    about a tenth of the parse on the benchmark corpus (libcst's own comment there calls it a
+    parse-time cost).  It is switched off only for the parse and restored after, whatever happens;
+    a node a check builds is still validated.  (While a parse runs, a node another thread builds is
+    not validated: pcilint's analysis runs on one thread per process.)
+    """
+    saved = _CSTNode.__dict__["__post_init__"]
+    _CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(text)
+    finally:
+        _CSTNode.__post_init__ = saved  # type: ignore[method-assign]

@@ -231,3 +231,30 @@ def test_a_files_context_and_tree_are_freed_once_it_is_analysed():
         FileContext.__init__ = real_init
     gc.collect()
     assert len(made) == 3 and all(ref() is None for ref in made)
+
+
+def test_parse_without_validation_builds_the_same_tree_as_libcst() -> None:
+    for path in FILES:
+        try:
+            text = path.read_text("utf-8")
+            expected = cst.parse_module(text)
+        except (cst.ParserSyntaxError, UnicodeDecodeError):
+            with pytest.raises((cst.ParserSyntaxError, UnicodeDecodeError)):
+                walk.parse_module(path.read_text("utf-8"))
+            continue
+        got = walk.parse_module(text)
+        assert got.deep_equals(expected), path
+        assert got.code == text
+
+
+def test_nodes_built_outside_the_parse_are_still_validated() -> None:
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("not whitespace")
+    walk.parse_module("x = 1\n")
+    with pytest.raises(cst.ParserSyntaxError):
+        walk.parse_module("def (:\n")
+    # restored after a parse and after a failed one
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("not whitespace")
+    assert "__post_init__" in cst.CSTNode.__dict__
+    assert cst.CSTNode.__post_init__ is not walk._no_validation
