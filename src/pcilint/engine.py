@@ -24,7 +24,7 @@ import dataclasses
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Tuple, Union
 
 from pcilint import __version__
 from pcilint.cache import Cache, digest, key_of
@@ -48,6 +48,11 @@ DELTA_ENTRIES = 64
 CHUNKS_PER_JOB = 16
 # A file changed this recently is hashed again next time even if its stat looks the same.
 RACY_NS = 2_000_000_000
+
+# Which rules a file's analysis runs: False, those one of whose prefilter terms occur in it; True,
+# every rule; a tuple of rule ids, those and the ones with matching terms (the rules the closure
+# needs the file for).  Part of a cached entry's key.
+Force = Union[bool, Tuple[str, ...]]
 
 
 class FileTimeout(BaseException):  # not Exception: library code must not swallow it
@@ -116,7 +121,7 @@ class Scanner:
         self.settings = settings
         self.options = options
         self.cache = Cache.open(options.cache_dir) if options.cache_dir is not None else None
-        self._force_round = False  # see analyze_file()
+        self._force_round: Force | dict[str, Force] = False  # see analyze_file()
         self._pool_state: Any = None  # see _worker_pool()
         if rules is None:
             rules, self.plans, self.rules_key = self._load_rules()
@@ -220,11 +225,13 @@ class Scanner:
         return [r for r in self.rules if file_kind in self.plans[r.id].file_kinds
                 and not code_matches(r.id, ignored)]
 
-    def analyze_text(self, path: str, text: str, file_kind: str, force: bool = False) -> FileResult:
+    def analyze_text(self, path: str, text: str, file_kind: str, force: Force = False
+                     ) -> FileResult:
         """Analyse one file's decoded text (used by workers and by the rule-example tests).
 
-        Unless ``force``, a file that no active check's prefilter terms match is not parsed: it
-        gets only its suppressions and (when the project phase may need it) its imports.
+        Unless ``force`` is True, each rule runs only where one of its prefilter terms occurs (or
+        its id is in ``force``); a file no rule is left for is not parsed: it gets only its
+        suppressions and (when the project phase may need it) its imports.
         """
         result = FileResult(path=path)
         rules = self.rules_for(path, file_kind)
@@ -232,12 +239,16 @@ class Scanner:
             result.scanned = True
             return result
         skipped: tuple[str, ...] = ()
-        if not force and self.prefilter is not None:
+        if force is not True and self.prefilter is not None:
             # Each rule runs only where one of its own terms occurs (a file that passes for a
             # `verify=False` is not given the card-data flow analysis).  A check with a project
-            # phase left out here is noted, so the cross-module closure can still ask for the file.
+            # phase left out here is noted, so the cross-module closure can still ask for the file
+            # (and then name the rules it needs it for: ``force``).
             matching = self._matching_rules(rules, text)
             kept = {id(r) for r in matching}
+            if force:
+                kept |= {id(r) for r in rules if r.id in force}
+                matching = [r for r in rules if id(r) in kept]
             skipped = tuple(r.id for r in rules if id(r) not in kept and self.plans[r.id].project)
             rules = matching
         if not rules and (file_kind != "python" or _compiles(text)):
@@ -303,17 +314,18 @@ class Scanner:
                 out.append(rule)
         return out
 
-    def analyze_file(self, source: SourceFile, force: bool | None = None) -> FileResult:
+    def analyze_file(self, source: SourceFile, force: Force | None = None) -> FileResult:
         """Analyse one file; whatever the file holds, return a result or a one-line error.
 
-        ``force`` parses it even if the prefilter would skip it (None: the current round's mode,
-        which the pool's crash recovery also sees)."""
+        ``force``: the rules to run whatever the prefilter says (see ``Force``; None: the current
+        round's, which the pool's crash recovery also sees)."""
         from pcilint import isolation
 
         isolation.file_started(source.display)
         try:
             with isolation.recursion_headroom():
-                result = self._analyze_file(source, self._force_round if force is None else force)
+                result = self._analyze_file(source, _force_of(
+                    self._force_round if force is None else force, source.display))
         except Exception as exc:  # noqa: BLE001 - a bug in a check must not end the scan
             first = (str(exc).splitlines() or [""])[0][:120]
             result = FileResult(path=source.display, error=(
@@ -325,7 +337,7 @@ class Scanner:
             result.error = _one_line(result.error)
         return result
 
-    def _analyze_file(self, source: SourceFile, force: bool) -> FileResult:
+    def _analyze_file(self, source: SourceFile, force: Force) -> FileResult:
         from pcilint.guard import structure_problem
 
         try:
@@ -423,7 +435,7 @@ class Scanner:
         self._delta = delta if isinstance(delta, dict) and main else {}
         self._manifest_size = len(main)
         self._entries = {**main, **self._delta}
-        self._new_entries: dict[tuple[str, bool], tuple[str, bytes]] = {}
+        self._new_entries: dict[tuple[str, Force], tuple[str, bytes]] = {}
         todo = self._from_cache(files, False, results, digests)
         if len(todo) < len(files):
             tick(len(files) - len(todo))
@@ -431,36 +443,40 @@ class Scanner:
         if self.track_deps:
             by_display = {f.display: f for f in files}
             graph: DependencyGraph | None = None
-            forced: set[str] = set()
-            # The files the closure needed last time for exactly these contents: fetched in one
-            # round (a warm scan then computes the closure once, to confirm, not once per round).
-            # (one entry per scan key, replaced when the contents change: it does not grow)
+            forced: dict[str, Force] = {}  # file -> the rules the closure has run there
+            # The files the closure needed last time for exactly these contents, with their rules:
+            # fetched in one round (a warm scan then computes the closure once, to confirm, not
+            # once per round).  (one entry per scan key, replaced when the contents change)
             contents = key_of(*sorted(f"{p}:{fr.digest}" for p, fr in results.items()))
             closure_key = key_of("closure", self.scan_key) if self.cache else None
             entry = self.cache.get(closure_key) if closure_key and self.cache else None
             prior = entry[1] if isinstance(entry, tuple) and len(entry) == 2 \
                 and entry[0] == contents else None
             if isinstance(prior, list) and prior:
-                forced = {p for p in prior if p in by_display}
-                todo = self._from_cache([by_display[p] for p in sorted(forced)], True, results,
-                                        digests)
-                self._store(self._analyse(todo, True), True, results, digests)
+                forced = {p: f for p, f in _forced_entries(prior) if p in by_display}
+                self._force_files(forced, by_display, results, digests)
             while True:
                 deps = {p: fr.deps for p, fr in results.items() if fr.deps is not None}
                 if graph is None:
                     graph = DependencyGraph({p: d.imports for p, d in deps.items()})
-                needed = graph.needed(deps, self.declared) - forced
-                if not needed:
+                more = _more_forced(forced, graph.needed_rules(deps, self.declared))
+                if not more:
                     break
-                forced |= needed
-                batch = [by_display[p] for p in sorted(needed) if p in by_display]
-                todo = self._from_cache(batch, True, results, digests)
-                self._store(self._analyse(todo, True), True, results, digests)
-            if closure_key and self.cache is not None and prior != sorted(forced):
-                self.cache.put(closure_key, (contents, sorted(forced)))
+                forced.update(more)
+                self._force_files(more, by_display, results, digests)
+            if closure_key and self.cache is not None and prior != sorted(forced.items()):
+                self.cache.put(closure_key, (contents, sorted(forced.items())))
         if self.cache is not None and self._new_entries:
             self._write_manifest()
         return [results[f.display] for f in files if f.display in results]
+
+    def _force_files(self, force: dict[str, Force], by_display: dict[str, SourceFile],
+                     results: dict[str, FileResult], digests: dict[str, tuple[str | None, Any]]
+                     ) -> None:
+        """One round of the closure: ``force``'s files, analysed with the rules it names."""
+        batch = [by_display[p] for p in sorted(force) if p in by_display]
+        todo = self._from_cache(batch, force, results, digests)
+        self._store(self._analyse(todo, force), force, results, digests)
 
     def _write_manifest(self) -> None:
         """One signed file per scan key holds every file's entry: a warm scan reads it once.
@@ -483,14 +499,15 @@ class Scanner:
                 and (self._delta or not self._manifest_size):
             self.cache.put(delta_key, {})  # (a delta left beside no manifest is stale too)
 
-    def _from_cache(self, files: list[SourceFile], force: bool, results: dict[str, FileResult],
+    def _from_cache(self, files: list[SourceFile], force: Force | dict[str, Force],
+                    results: dict[str, FileResult],
                     digests: dict[str, tuple[str, Any]]) -> list[SourceFile]:
         """Fill ``results`` from the cache; return the files still to analyse."""
         if self.cache is None:
             return list(files)
         todo = []
         for f in files:
-            entry = self._entries.get((f.display, force))
+            entry = self._entries.get((f.display, _force_of(force, f.display)))
             if f.display not in digests:
                 digests[f.display] = self._content_key(f, entry)
             content = digests[f.display][0]
@@ -531,7 +548,8 @@ class Scanner:
         racy = max(st.st_mtime_ns, st.st_ctime_ns) > time.time_ns() - RACY_NS
         return content, (None if racy else sig)
 
-    def _store(self, fresh: list[FileResult], force: bool, results: dict[str, FileResult],
+    def _store(self, fresh: list[FileResult], force: Force | dict[str, Force],
+               results: dict[str, FileResult],
                digests: dict[str, tuple[str, Any]]) -> None:
         for fr in fresh:
             results[fr.path] = fr
@@ -551,10 +569,10 @@ class Scanner:
                 blob = None if facts_blob is None else Cache.entry(
                     (dataclasses.replace(fr, facts={}), sorted(fr.facts), facts_blob))
             if blob is not None:
-                # One entry per (path, depth): a file's older contents are replaced.
-                self._new_entries[(fr.path, force)] = (fr.digest, blob, sig)
+                # One entry per (path, rules run): a file's older contents are replaced.
+                self._new_entries[(fr.path, _force_of(force, fr.path))] = (fr.digest, blob, sig)
 
-    def _analyse(self, files: list[SourceFile], force: bool,
+    def _analyse(self, files: list[SourceFile], force: Force | dict[str, Force],
                  tick: Callable[[int], None] = lambda n=1: None) -> list[FileResult]:
         if not files:
             return []
@@ -579,7 +597,8 @@ class Scanner:
         pool, inflight = self._worker_pool(jobs)
         results: dict[str, FileResult] = {}
         try:
-            futures = [pool.submit(_work_chunk, chunk, force) for chunk in _chunks(files, jobs)]
+            futures = [pool.submit(_work_chunk, chunk, _force_slice(force, chunk))
+                       for chunk in _chunks(files, jobs)]
             for future in as_completed(futures):
                 for fr in future.result():
                     results[fr.path] = fr
@@ -829,6 +848,38 @@ def _visit_batched(module: Any, visitors: list[Any]) -> None:
     walk_batched(module, visitors)
 
 
+def _force_of(force: Any, display: str) -> Any:
+    """A file's ``Force`` out of one for a round (a dict: per file; a file it omits: False)."""
+    return force.get(display, False) if isinstance(force, dict) else force
+
+
+def _force_slice(force: Any, files: list[SourceFile]) -> Any:
+    """What a worker needs of a round's ``force``: its own files' entries."""
+    if isinstance(force, dict):
+        return {f.display: force[f.display] for f in files if f.display in force}
+    return force
+
+
+def _more_forced(forced: dict[str, Force], needed: dict[str, frozenset[str] | None]
+                 ) -> dict[str, Force]:
+    """The closure's next round: each needed file with the rules to run there (those it ran
+    before and the newly needed ones), unless it already ran them all."""
+    out: dict[str, Force] = {}
+    for path, rules in needed.items():
+        have = forced.get(path, False)
+        if have is True or (rules is not None and have and rules <= set(have)):
+            continue
+        out[path] = True if rules is None else tuple(sorted(rules | set(have or ())))
+    return out
+
+
+def _forced_entries(prior: list) -> list[tuple[str, Force]]:
+    """The closure's cached ``(file, Force)`` pairs; anything else in it is ignored."""
+    return [(e[0], e[1]) for e in prior if isinstance(e, tuple) and len(e) == 2
+            and isinstance(e[0], str) and (e[1] is True or (
+                isinstance(e[1], tuple) and all(isinstance(r, str) for r in e[1])))]
+
+
 def _compiles(text: str) -> bool:
     """Whether CPython's own compiler (~30x faster than libcst) accepts the file.
 
@@ -927,7 +978,7 @@ class _parse_gc:
         gc.set_threshold(*self.saved)
 
 
-def _work(source: SourceFile, force: bool | None = None) -> FileResult:
+def _work(source: SourceFile, force: Force | dict[str, Force] | None = None) -> FileResult:
     assert _worker_scanner is not None
     return _worker_scanner.analyze_file(source, force)
 
@@ -953,7 +1004,8 @@ def _release_memory() -> None:
         _libc_trim(0)
 
 
-def _work_chunk(sources: list[SourceFile], force: bool | None = None) -> list[FileResult]:
+def _work_chunk(sources: list[SourceFile], force: Force | dict[str, Force] | None = None
+                ) -> list[FileResult]:
     results = []
     for source in sources:
         results.append(_work(source, force))

@@ -623,7 +623,13 @@ class DependencyGraph:
         return wanted_by
 
     def needed(self, deps: Mapping[str, FileDeps], declared: bool) -> set[str]:
-        """Python files not analysed yet whose facts the project phase needs.
+        """The files :meth:`needed_rules` names."""
+        return set(self.needed_rules(deps, declared))
+
+    def needed_rules(self, deps: Mapping[str, FileDeps],
+                     declared: bool) -> dict[str, frozenset[str] | None]:
+        """Python files not analysed yet whose facts the project phase needs, each with the rules
+        that need them (None: every rule; the engine runs those beside the ones whose terms occur).
 
         ``declared``: every active check with a project phase declares its dependencies (see the
         module docstring), and this is one round (the engine repeats it as results come in);
@@ -632,12 +638,18 @@ class DependencyGraph:
         analysed = {p for p, d in deps.items() if d.analysed}
         if declared:
             # an analysed file is needed again only by a rule that did not run there
-            out = set()
+            out: dict[str, frozenset[str] | None] = {}
             for p, by in self._declared_closure(deps, analysed).items():
                 d = deps.get(p)
-                if d is not None and (not d.analysed or d.skipped and (
-                        None in by or not by.isdisjoint(d.skipped))):
-                    out.add(p)
+                if d is None:
+                    continue
+                rules = None if None in by else frozenset(r for r in by if r is not None)
+                if not d.analysed:
+                    out[p] = rules
+                elif d.skipped and rules is None:
+                    out[p] = frozenset(d.skipped)
+                elif d.skipped and rules is not None and not rules.isdisjoint(d.skipped):
+                    out[p] = rules & frozenset(d.skipped)
             return out
         seen = set(analysed)
         todo = list(analysed)
@@ -647,4 +659,4 @@ class DependencyGraph:
                 if other not in seen:
                     seen.add(other)
                     todo.append(other)
-        return {p for p in seen if p in deps and not (deps[p].analysed and deps[p].complete)}
+        return {p: None for p in seen if p in deps and not (deps[p].analysed and deps[p].complete)}

@@ -400,3 +400,61 @@ def test_a_file_only_the_bytecode_compiler_rejects_is_no_error(tmp_path):
     _, result = scan([tmp_path], tmp_path)
     assert [e.path for e in result.errors] == ["broken.py"]
     assert result.files_scanned == 1 and not result.findings
+
+
+def test_a_needed_file_runs_only_the_rules_that_need_it(tmp_path, monkeypatch):
+    # util.py passes the prefilter for the TLS rule only; views.py hands it a card number, so the
+    # closure analyses it again for the card-flow rules that declared the need, not for every rule.
+    from pcilint.engine import Scanner
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "util.py").write_text(
+        "import logging\nimport requests\n\nlog = logging.getLogger(__name__)\n\n\n"
+        "def send(value):\n    log.info('sending %s', value)\n"
+        "    return requests.post('https://api.example.com', data=value, verify=False)\n")
+    (app / "views.py").write_text(
+        "from app.util import send\n\n\ndef pay(request):\n"
+        "    card_number = request.POST['card_number']\n    send(card_number)\n")
+    calls = []
+    real = Scanner.analyze_text
+
+    def spy(self, path, text, kind, force=False):
+        result = real(self, path, text, kind, force)
+        calls.append((path, force, result.deps.skipped if result.deps else None))
+        return result
+
+    monkeypatch.setattr(Scanner, "analyze_text", spy)
+    cache = tmp_path / "cache"
+    scanner, first = scan([tmp_path], tmp_path, cache_dir=cache)
+    sinks = {r.id for r in scanner.rules if r.kind == "card-data-sink"}
+    util = [(force, skipped) for path, force, skipped in calls if path == "app/util.py"]
+    assert len(util) == 2 and util[0][0] is False
+    force, skipped = util[1]
+    # the rules that need it are named, and they are the card-data sink rules that declared the
+    # need; other project rules whose terms do not occur there are still left out (and noted)
+    assert isinstance(force, tuple) and force and set(force) <= sinks
+    assert skipped and set(force).isdisjoint(skipped)
+    assert any(f.path == "app/util.py" and f.line == 8 and f.rule_id.startswith("PCI1")
+               for f in first.findings)
+    # a warm scan takes both of util.py's results from the cache and finds the same
+    calls.clear()
+    _, warm = scan([tmp_path], tmp_path, cache_dir=cache)
+    assert calls == []
+    assert summary(warm) == summary(first)
+
+
+def test_the_closure_names_the_rules_each_needed_file_is_needed_for():
+    graph = DependencyGraph({"a.py": ("b.f", "c.g"), "b.py": (), "c.py": ()})
+    deps = {"a.py": FileDeps(("b.f", "c.g"), analysed=True,
+                             conditional=(("", "module", "b.f", "PCI101"),
+                                          ("", "module", "b.f", "PCI102"),
+                                          ("", "module", "c.g", ""))),
+            "b.py": FileDeps((), analysed=True, skipped=("PCI102", "PCI502")),
+            "c.py": FileDeps(())}
+    # b.py ran PCI101 already: it is needed for PCI102 only; c.py, needed by a declaration that
+    # names no rule, for every rule
+    assert graph.needed_rules(deps, declared=True) == {"b.py": frozenset({"PCI102"}),
+                                                       "c.py": None}
+    assert graph.needed(deps, declared=True) == {"b.py", "c.py"}
