@@ -42,47 +42,93 @@ def positions(module: cst.Module) -> Any:
     return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
-def scoped_position(text: str, lines: list[str], node: cst.CSTNode,
-                    scope: cst.FunctionDef | cst.ClassDef,
-                    cache: dict[int, Any] | None = None) -> tuple[int, int, int, int] | None:
-    """(line, column, end_line, end_column) of a one-line ``node`` inside the definition
-    ``scope``, from positions over that definition alone, or None (then the caller computes them
-    over the module).  ``cache`` keeps each definition's positions for its next node.
+def rendered(module: cst.Module) -> tuple[Any, str]:
+    """(:func:`positions` of ``module``, its code) from one rendering."""
+    try:
+        from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-    The definition's real line is a ``def``/``class`` line of that name in the text; the answer
-    is kept only if exactly one such line puts ``node``'s own source text at the place computed
-    (a name defined twice the same way, or a node spanning lines, is left to the module's
-    positions)."""
+        provider = PositionProvider()
+        state = PositionProvidingCodegenState(default_indent=module.default_indent,
+                                              default_newline=module.default_newline,
+                                              provider=provider)
+        module._codegen(state)
+        if provider._computed:
+            return provider._computed, "".join(state.tokens)
+    except Exception:  # noqa: BLE001 - fall back to the public API below
+        pass
+    return positions(module), module.code
+
+
+def scoped_position(text: str, lines: list[str], node: cst.CSTNode, scope: cst.CSTNode,
+                    cache: dict[int, Any] | None = None, module: cst.Module | None = None
+                    ) -> tuple[int, int, int, int] | None:
+    """(line, column, end_line, end_column) of ``node`` inside ``scope``, from positions over
+    that scope alone, or None (then the caller computes them over the module).  ``cache`` keeps
+    each scope's rendering for its next node; ``module`` (the file's) gives the indentation and
+    newline the scope is rendered with.
+
+    ``scope`` is a definition (``FunctionDef``/``ClassDef``) at any depth, whose real line is a
+    ``def``/``class`` line of that name in the text, or a top-level statement of the module, whose
+    real line is a line of the text equal to the statement's own first line.  Rendered alone, the
+    scope starts at column 0: each of its lines reads as in the file, or (a logical line of a
+    nested definition) with the definition's indentation in front.  The answer is kept only if
+    exactly one such line makes every line ``node`` spans read so (a statement written twice the
+    same way is left to the module's positions)."""
     try:
         entry = cache.get(id(scope)) if cache is not None else None
         if entry is None or entry[0] is not scope:
-            keyword = "class" if isinstance(scope, cst.ClassDef) else "def"
-            pattern = re.compile(r"^([ \t]*)(?:async[ \t]+)?" + keyword + r"[ \t]+" +
-                                 re.escape(scope.name.value) + r"\b", re.M)
-            heads = [(text.count("\n", 0, m.start()) + 1, len(m.group(1)))
-                     for m in pattern.finditer(text)]
-            local = positions(cst.Module(body=[scope]))
-            entry = (scope, local, local[scope.name].start.line, heads)
+            scratch = cst.Module(body=[scope]) if module is None else cst.Module(
+                body=[scope], default_indent=module.default_indent,
+                default_newline=module.default_newline)
+            local, code = rendered(scratch)
+            rendered_lines = code.splitlines()
+            if isinstance(scope, (cst.FunctionDef, cst.ClassDef)):
+                keyword = "class" if isinstance(scope, cst.ClassDef) else "def"
+                pattern = re.compile(r"^([ \t]*)(?:async[ \t]+)?" + keyword + r"[ \t]+" +
+                                     re.escape(scope.name.value) + r"\b", re.M)
+                heads = [(text.count("\n", 0, m.start()) + 1, m.group(1))
+                         for m in pattern.finditer(text)]
+                head_line = local[scope.name].start.line
+            else:
+                # the statement's first line (after its leading blank and comment lines)
+                head_line = len(scope.leading_lines) + 1 \
+                    if isinstance(scope, cst.BaseStatement) else 1
+                head = rendered_lines[head_line - 1]
+                heads = [(i + 1, "") for i, line in enumerate(lines) if line == head]
+            entry = (scope, local, head_line, heads, rendered_lines)
             if cache is not None:
                 cache[id(scope)] = entry
-        _, local, head_line, heads = entry
+        _, local, head_line, heads, rendered_lines = entry
         rng = local[node]
-        if rng.start.line != rng.end.line:
-            return None
-        code = _EMPTY.code_for_node(node)
-        if "\n" in code or len(code) != rng.end.column - rng.start.column:
-            return None
+        span = rendered_lines[rng.start.line - 1:rng.end.line]
         hits = []
-        for def_line, indent in heads:
-            # the scratch module puts the definition at column 0: every line of it (a body line
-            # too: its indentation is relative) is shifted by the definition's own indentation
+        for def_line, pad in heads:
             line = def_line + rng.start.line - head_line
-            column = rng.start.column + indent
-            if 0 < line <= len(lines) and lines[line - 1][column:column + len(code)] == code:
-                hits.append((line, column + 1, line, column + 1 + len(code)))
+            shifts = _shifts(lines, line, span, pad)
+            if shifts is not None:
+                hits.append((line, rng.start.column + shifts[0] + 1,
+                             line + len(span) - 1, rng.end.column + shifts[-1] + 1))
         return hits[0] if len(hits) == 1 else None
     except Exception:  # noqa: BLE001 - the module's positions are the fallback
         return None
+
+
+def _shifts(lines: list[str], line: int, span: list[str], pad: str) -> list[int] | None:
+    """For each rendered line of ``span``, how far right it stands in the text from ``line``
+    (1-based) on: ``len(pad)`` (a logical line, indented by the definition's own indentation) or
+    0 (a continuation line, or a top-level scope); None if a line reads neither way."""
+    if line < 1 or line + len(span) - 1 > len(lines):
+        return None
+    out = []
+    for k, rendered_line in enumerate(span):
+        real = lines[line - 1 + k]
+        if pad and real == pad + rendered_line:
+            out.append(len(pad))
+        elif real == rendered_line:
+            out.append(0)
+        else:
+            return None
+    return out
 
 
 _EMPTY = cst.Module(body=[])

@@ -187,6 +187,7 @@ class FileContext:
         self._lines: list[str] | None = None
         self._positions: Any = None
         self._scoped: dict[int, Any] = {}  # see position()
+        self._tops: dict[int, Any] | None = None  # see _top_statement()
         self._imports: Any = None
         self._analysis: Any = None
         # the rule whose project_facts() is running (set by the engine): declarations are its own
@@ -261,16 +262,21 @@ class FileContext:
                  scope: cst.FunctionDef | cst.ClassDef | None = None) -> tuple[int, int, int, int]:
         """(line, column, end_line, end_column), 1-based; positions are computed only on demand.
 
-        ``scope``: the function or class ``node`` is in, when the caller knows it: then only that
-        definition is rendered with positions (see :func:`pcilint.analysis.locate.scoped_position`)
-        rather than the whole module, which can cost more than its parse."""
-        if self._positions is None and scope is not None:
+        Only the part of the module around ``node`` is rendered with positions (see
+        :func:`pcilint.analysis.locate.scoped_position`): ``scope``, the function or class it is
+        in when the caller knows it, else the top-level statement holding it.  Positions over
+        the whole module (which can cost more than its parse) are the fallback."""
+        if self._positions is None:
             from pcilint.analysis.locate import scoped_position
 
             assert self.module is not None
-            found = scoped_position(self.text, self.lines, node, scope, self._scoped)
-            if found is not None:
-                return found
+            for around in (scope, None):
+                around = around or self._top_statement(node)
+                if around is not None:
+                    found = scoped_position(self.text, self.lines, node, around, self._scoped,
+                                            self.module)
+                    if found is not None:
+                        return found
         if self._positions is None:
             from pcilint.analysis.locate import positions
 
@@ -278,6 +284,16 @@ class FileContext:
             self._positions = positions(self.module)
         rng = self._positions[node]
         return rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1
+
+    def _top_statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The statement of the module's body that holds ``node`` (a walk of the tree the first
+        time: about a tenth of the module's positions), or None."""
+        if self._tops is None:
+            from pcilint.walk import iter_nodes
+
+            assert self.module is not None
+            self._tops = {id(n): stmt for stmt in self.module.body for n in iter_nodes(stmt)}
+        return self._tops.get(id(node))
 
     def report(self, rule: "Rule", node: cst.CSTNode | None = None, *, line: int | None = None,
                column: int = 1, end_line: int | None = None, end_column: int | None = None,
