@@ -458,3 +458,24 @@ def test_the_closure_names_the_rules_each_needed_file_is_needed_for():
     assert graph.needed_rules(deps, declared=True) == {"b.py": frozenset({"PCI102"}),
                                                        "c.py": None}
     assert graph.needed(deps, declared=True) == {"b.py", "c.py"}
+
+
+def test_every_card_flow_rule_declares_the_files_it_needs_under_its_own_id():
+    # the card-data-sink rules share one flow analysis per file, and their declarations are
+    # computed once: each rule must still declare all of them, under its own id
+    from pcilint.config import Settings
+    from pcilint.engine import Options, Scanner
+
+    scanner = Scanner(Settings(), Options(jobs=1))
+    sinks = {r.id for r in scanner.rules if r.kind == "card-data-sink"}
+    result = scanner.analyze_text(
+        "app/views.py", "from app.util import send, audit\n\n\ndef pay(request):\n"
+        "    card_number = request.POST['card_number']\n    send(card_number)\n"
+        "    return audit(card_number)\n", "python")
+    by_rule: dict[str, set] = {}
+    for when, kind, name, rule in result.deps.conditional:
+        by_rule.setdefault(rule, set()).add((when, kind, name))
+    assert sinks <= set(by_rule)
+    first = by_rule[min(sinks)]
+    assert {("", "module", "app.util.send"), ("", "module", "app.util.audit")} <= first
+    assert all(by_rule[r] == first for r in sinks)

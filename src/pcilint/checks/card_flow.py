@@ -273,6 +273,18 @@ def _declare_dependencies(ctx: FileContext, facts: FileFacts) -> None:
     can reach what it carries: a parameter passed on (``when="called"``: another file passes card
     data in), a call's result (``when="returns:<callee>"``: the callee's module returns card
     data)."""
+    # Every card-data-sink rule of a file declares the same (its flow is shared): computed for
+    # the first, repeated under each other rule's id.
+    done = ctx.shared.get("card-flow-declarations")
+    if done is not None and done[0] is facts:
+        ctx.declarations.extend((*declared, ctx.declaring) for declared in done[1])
+        return
+    first = len(ctx.declarations)
+    _declare_flow_dependencies(ctx, facts)
+    ctx.shared["card-flow-declarations"] = (facts, [d[:3] for d in ctx.declarations[first:]])
+
+
+def _declare_flow_dependencies(ctx: FileContext, facts: FileFacts) -> None:
     holds = bool(facts.sources)
     callees = {idx: call.callee for fn in facts.functions.values()
                for idx, call in fn.calls.items()}
