@@ -66,30 +66,43 @@ except ImportError:  # pragma: no cover - Python 3.10
 
 
 @lru_cache(maxsize=4096)
-def _literal_prefix(term: str) -> str | None:
-    """The (lowercased) literal text every match of ``term`` starts with, if at least 2 chars."""
-    out: list[str] = []
+def _literal_prefixes(term: str) -> tuple[str, ...] | None:
+    """(Lowercased) literal texts one of which every match of ``term`` starts with, each at least
+    2 chars long; None if there are none such.  An alternation of literals gives one per branch:
+    ``(?i:hook|event)`` starts with ``hook`` or ``event``."""
 
-    def walk(items: object) -> bool:
+    def starts(items: object) -> tuple[list[str], bool]:
+        """The literal starts of a sequence of regex items, and whether each is all it matches."""
+        acc = [""]
         for op, av in items:  # type: ignore[attr-defined]
             if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
                 continue  # zero-width: the literal around it stays contiguous
-            if op is _sre.SUBPATTERN:
-                if not walk(av[-1]):
-                    return False
-                continue
             if op is _sre.LITERAL:
-                out.append(chr(av).lower())
+                acc = [a + chr(av).lower() for a in acc]
                 continue
-            return False
-        return True
+            if op is _sre.SUBPATTERN or op is _sre.BRANCH:
+                alternatives: list[str] = []
+                whole = True
+                for branch in ([av[-1]] if op is _sre.SUBPATTERN else av[1]):
+                    found, complete = starts(branch)
+                    alternatives += [a + f for a in acc for f in found]
+                    whole = whole and complete
+                acc = alternatives
+                if whole and len(acc) <= _MAX_PREFIXES:
+                    continue  # (only literals in the group: the start runs on after it)
+            return acc, False
+        return acc, True
 
     try:
-        walk(_sre.parse(term))
+        found = starts(_sre.parse(term))[0]
     except Exception:  # noqa: BLE001 - unknown parser internals: no fast path
         return None
-    prefix = "".join(out)
-    return prefix if len(prefix) >= 2 else None
+    if not found or len(found) > _MAX_PREFIXES or any(len(f) < 2 for f in found):
+        return None
+    return tuple(dict.fromkeys(found))
+
+
+_MAX_PREFIXES = 64
 
 
 class TermSet:
@@ -106,11 +119,13 @@ class TermSet:
         self.by_prefix: dict[str, list[re.Pattern[str]]] = {}
         slow = []
         for part in parts:
-            prefix = _literal_prefix(part)
-            if prefix is None:
+            prefixes = _literal_prefixes(part)
+            if prefixes is None:
                 slow.append(part)
             else:
-                self.by_prefix.setdefault(prefix, []).append(re.compile(part))
+                pattern = re.compile(part)
+                for prefix in prefixes:
+                    self.by_prefix.setdefault(prefix, []).append(pattern)
         self.slow = re.compile("|".join(slow)) if slow else None
         # for texts whose lowercase form has another length (rare Unicode): one alternation
         self.fallback = (re.compile("|".join(p for p in parts if p not in slow))

@@ -136,15 +136,28 @@ def test_default_closure_follows_imports_both_ways_transitively():
 @pytest.mark.parametrize("text", [
     "x = card_number", "ccard_number", "discard_number", "İstanbul card_number", "İstanbul",
     "CARDNUMBER", "a.cvv2", "recvv", "sk_live_abc", "SK_LIVE_abc", "verify = False",
-    "VERIFY=false", "", "card", "http://api.stripe.com", "span pan", "expand"])
+    "VERIFY=false", "", "card", "http://api.stripe.com", "span pan", "expand",
+    "def on_WEBHOOK(x)", "stripe.Event", "a verification", "callbacks", "pan_data", "cvv_dat"])
 def test_the_fast_term_search_agrees_with_one_plain_alternation(text):
     import re
 
     terms = identifier_terms(["card number", "cvv", "pan", "cc number"]) + [
-        r"\bsk_live_", r"(?i)verify\s*=\s*false", r"http://api\.", r"[0-9]{13}", r"\bcard\b"]
+        r"\bsk_live_", r"(?i)verify\s*=\s*false", r"http://api\.", r"[0-9]{13}", r"\bcard\b",
+        r"(?i:hook|event|verif)", r"\b(?:pan|cvv)_data\b", r"call(?:back|er)s?\b"]
     plain = re.compile("|".join(f"(?:{t})" if not t.startswith("(?i)") else f"(?i:{t[4:]})"
                                 for t in terms))
     assert compile_terms(terms).search(text) == bool(plain.search(text))
+
+
+def test_alternations_of_literals_are_searched_by_each_branchs_literal():
+    from pcilint.prefilter import _literal_prefixes
+
+    assert _literal_prefixes("(?i:hook|event|verif)") == ("hook", "event", "verif")
+    assert _literal_prefixes(r"\b(?:pan|cvv)_data\b") == ("pan_data", "cvv_data")
+    assert _literal_prefixes(r"\bcard_?number") == ("card",)
+    # a branch that does not start with 2 literal chars: no fast path for the term
+    assert _literal_prefixes(r"(?:x|[ab]c)d") is None
+    assert _literal_prefixes(r"[\"']card") is None
 
 
 def test_card_number_literals_split_or_grouped_pass_the_prefilter(tmp_path):
