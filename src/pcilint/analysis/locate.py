@@ -82,19 +82,17 @@ def scoped_position(text: str, lines: list[str], node: cst.CSTNode, scope: cst.C
                 default_newline=module.default_newline)
             local, code = rendered(scratch)
             rendered_lines = code.splitlines()
+            index = _index(text, lines, cache)
             if isinstance(scope, (cst.FunctionDef, cst.ClassDef)):
                 keyword = "class" if isinstance(scope, cst.ClassDef) else "def"
-                pattern = re.compile(r"^([ \t]*)(?:async[ \t]+)?" + keyword + r"[ \t]+" +
-                                     re.escape(scope.name.value) + r"\b", re.M)
-                heads = [(text.count("\n", 0, m.start()) + 1, m.group(1))
-                         for m in pattern.finditer(text)]
+                heads = index[0].get((keyword, scope.name.value), [])
                 head_line = local[scope.name].start.line
             else:
                 # the statement's first line (after its leading blank and comment lines)
                 head_line = len(scope.leading_lines) + 1 \
                     if isinstance(scope, cst.BaseStatement) else 1
                 head = rendered_lines[head_line - 1]
-                heads = [(i + 1, "") for i, line in enumerate(lines) if line == head]
+                heads = [(line, "") for line in index[1].get(head, ())]
             entry = (scope, local, head_line, heads, rendered_lines)
             if cache is not None:
                 cache[id(scope)] = entry
@@ -111,6 +109,30 @@ def scoped_position(text: str, lines: list[str], node: cst.CSTNode, scope: cst.C
         return hits[0] if len(hits) == 1 else None
     except Exception:  # noqa: BLE001 - the module's positions are the fallback
         return None
+
+
+_HEAD = re.compile(r"^([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([^\W\d]\w*)", re.M)
+
+
+def _index(text: str, lines: list[str], cache: dict[Any, Any] | None) -> tuple[dict, dict]:
+    """The text's ``def``/``class`` lines by (keyword, name) -> [(line, indentation)], and its
+    lines by content -> [line numbers]: made once per file (kept in ``cache``)."""
+    found = cache.get("#index") if cache is not None else None
+    if found is None or found[0] is not text:
+        heads: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        line_no = 1
+        last = 0
+        for m in _HEAD.finditer(text):
+            line_no += text.count("\n", last, m.start())
+            last = m.start()
+            heads.setdefault((m.group(2), m.group(3)), []).append((line_no, m.group(1)))
+        by_text: dict[str, list[int]] = {}
+        for i, line in enumerate(lines):
+            by_text.setdefault(line, []).append(i + 1)
+        found = (text, heads, by_text)
+        if cache is not None:
+            cache["#index"] = found
+    return found[1], found[2]
 
 
 def _shifts(lines: list[str], line: int, span: list[str], pad: str) -> list[int] | None:
