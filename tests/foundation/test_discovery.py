@@ -59,3 +59,26 @@ def test_display_paths_are_relative_with_slashes(tmp_path):
     write_tree(tmp_path, {"a/b/c.py": ""})
     names, _ = _names(tmp_path, [Path(tmp_path / "a")])
     assert names == ["a/b/c.py"]
+
+
+def test_naming_files_without_exclude_patterns_needs_no_gitignore_matcher(tmp_path):
+    # the pre-commit path: pathspec (~0.07 s to import) is loaded only for a .gitignore met on a
+    # walk or for configured exclude patterns
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    write_tree(tmp_path, {"app.py": "x = 1\n", "pkg/.gitignore": "gen.py\n", "pkg/gen.py": ""})
+    code = ("import sys\nfrom pathlib import Path\nfrom pcilint.discovery import discover\n"
+            "kinds = {'python'}\n"
+            "discover([Path('app.py')], kinds, [], Path('.'), Path('.').resolve())\n"
+            "print('NAMED', 'pathspec' in sys.modules)\n"
+            "files, _ = discover([Path('.')], kinds, [], Path('.'), Path('.').resolve())\n"
+            "print('WALKED', 'pathspec' in sys.modules, sorted(f.display for f in files))\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert "NAMED False" in out.stdout, out.stderr
+    assert "WALKED True ['app.py']" in out.stdout, out.stdout + out.stderr
