@@ -184,10 +184,9 @@ def test_a_needed_package_brings_the_modules_it_re_exports():
     assert graph.needed(deps, declared=True) == {"shop/__init__.py", "shop/audit.py"}
 
 
-def test_a_helper_analysed_for_another_rule_is_analysed_again_when_a_caller_needs_its_flow(tmp_path):
-    # util.py passes the prefilter only for the TLS rule (verify=False), so the card-data flow
-    # rules are left out there at first; views.py then hands it a card number, and the closure
-    # must analyse util.py again with every rule to find the log call.
+def _helper_and_caller(tmp_path):
+    """app/util.py logs its parameter and posts with verify=False (it passes the prefilter for the
+    TLS rule only); app/views.py hands it a card number from the request."""
     app = tmp_path / "app"
     app.mkdir()
     (app / "__init__.py").write_text("")
@@ -198,6 +197,13 @@ def test_a_helper_analysed_for_another_rule_is_analysed_again_when_a_caller_need
     (app / "views.py").write_text(
         "from app.util import send\n\n\ndef pay(request):\n"
         "    card_number = request.POST['card_number']\n    send(card_number)\n")
+
+
+def test_a_helper_analysed_for_another_rule_is_analysed_again_when_a_caller_needs_its_flow(tmp_path):
+    # util.py passes the prefilter only for the TLS rule (verify=False), so the card-data flow
+    # rules are left out there at first; views.py then hands it a card number, and the closure
+    # must analyse util.py again with every rule to find the log call.
+    _helper_and_caller(tmp_path)
     _, plain = scan([tmp_path], tmp_path, prefilter=False)
     _, filtered = scan([tmp_path], tmp_path, prefilter=True)
     found = summary(filtered)
@@ -420,16 +426,7 @@ def test_a_needed_file_runs_only_the_rules_that_need_it(tmp_path, monkeypatch):
     # closure analyses it again for the card-flow rules that declared the need, not for every rule.
     from pcilint.engine import Scanner
 
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "__init__.py").write_text("")
-    (app / "util.py").write_text(
-        "import logging\nimport requests\n\nlog = logging.getLogger(__name__)\n\n\n"
-        "def send(value):\n    log.info('sending %s', value)\n"
-        "    return requests.post('https://api.example.com', data=value, verify=False)\n")
-    (app / "views.py").write_text(
-        "from app.util import send\n\n\ndef pay(request):\n"
-        "    card_number = request.POST['card_number']\n    send(card_number)\n")
+    _helper_and_caller(tmp_path)
     calls = []
     real = Scanner.analyze_text
 
