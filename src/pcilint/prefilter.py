@@ -661,10 +661,11 @@ class DependencyGraph:
                 rules = None if None in by else frozenset(r for r in by if r is not None)
                 if not d.analysed:
                     out[p] = rules
-                elif d.skipped and rules is None:
-                    out[p] = frozenset(d.skipped)
-                elif d.skipped and rules is not None and not rules.isdisjoint(d.skipped):
-                    out[p] = rules & frozenset(d.skipped)
+                elif d.skipped:
+                    skipped = frozenset(d.skipped)
+                    again = skipped if rules is None else rules & skipped
+                    if again:
+                        out[p] = again
             return out
         seen = set(analysed)
         todo = list(analysed)

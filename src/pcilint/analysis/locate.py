@@ -31,19 +31,21 @@ def positions(module: cst.Module) -> Any:
     tree once more to hand the results out, which costs as much again; the ranges are already
     complete after the rendering, so they are taken from the provider directly.  Should a libcst
     release rename those internals, the documented path is used."""
-    try:
-        provider = PositionProvider()
-        provider._gen_impl(module)
-        computed = provider._computed
-        if computed:
-            return computed
-    except Exception:  # noqa: BLE001 - fall back to the public API below
-        pass
-    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    done = _provider_rendering(module)
+    return done[0] if done is not None else _documented_positions(module)
 
 
 def rendered(module: cst.Module) -> tuple[Any, str]:
     """(:func:`positions` of ``module``, its code) from one rendering."""
+    done = _provider_rendering(module)
+    if done is not None:
+        return done[0], "".join(done[1])
+    return _documented_positions(module), module.code
+
+
+def _provider_rendering(module: cst.Module) -> tuple[Any, list[str]] | None:
+    """``PositionProvider``'s rendering of ``module``, through its internals: (the ranges, the
+    code's tokens), or None if those internals are not what this libcst release has."""
     try:
         from libcst.metadata.position_provider import PositionProvidingCodegenState
 
@@ -53,10 +55,14 @@ def rendered(module: cst.Module) -> tuple[Any, str]:
                                               provider=provider)
         module._codegen(state)
         if provider._computed:
-            return provider._computed, "".join(state.tokens)
-    except Exception:  # noqa: BLE001 - fall back to the public API below
+            return provider._computed, state.tokens
+    except Exception:  # noqa: BLE001 - the documented path is the fallback
         pass
-    return positions(module), module.code
+    return None
+
+
+def _documented_positions(module: cst.Module) -> Any:
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
 def scoped_position(text: str, lines: list[str], node: cst.CSTNode, scope: cst.CSTNode,
@@ -152,8 +158,6 @@ def _shifts(lines: list[str], line: int, span: list[str], pad: str) -> list[int]
             return None
     return out
 
-
-_EMPTY = cst.Module(body=[])
 
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 

@@ -270,13 +270,16 @@ class FileContext:
             from pcilint.analysis.locate import scoped_position
 
             assert self.module is not None
-            for around in (scope, None):
-                around = around or self._top_statement(node)
-                if around is not None:
-                    found = scoped_position(self.text, self.lines, node, around, self._scoped,
-                                            self.module)
-                    if found is not None:
-                        return found
+            found = None
+            if scope is not None:
+                found = scoped_position(self.text, self.lines, node, scope, self._scoped,
+                                        self.module)
+            top = self._top_statement(node) if found is None else None
+            if top is not None and top is not scope:
+                found = scoped_position(self.text, self.lines, node, top, self._scoped,
+                                        self.module)
+            if found is not None:
+                return found
         if self._positions is None:
             from pcilint.analysis.locate import positions
 
