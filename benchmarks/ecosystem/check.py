@@ -455,8 +455,11 @@ def score(results: dict, labels: list[Label], triage: list[Triage] = ()) -> Scor
     A labelled violation is found when pcilint reports a finding of the label's category on that
     path and line (exact: the contract fixes the reporting line).  A look-alike is flagged when a
     finding of its category lands on its line.  Labels of projects that were not scanned count as
-    not found.
+    not found.  Labels and triage rows of projects the results do not cover (a run with
+    ``--only``) are left out.
     """
+    labels = [l for l in labels if l.repo in results["projects"]]
+    triage = [t for t in triage if t.repo in results["projects"]]
     out = Score()
     scanned = {repo for repo, entry in results["projects"].items() if entry["failure"] is None}
     out.failures = {repo: e["failure"] for repo, e in sorted(results["projects"].items()) if e["failure"]}

@@ -279,6 +279,8 @@ def test_score_counts_recall_lookalikes_and_unlabelled_findings_exactly():
     missed = {(m.path, m.line): [f["line"] for f in near] for m, near in s.misses}
     assert missed == {("a.py", 5): [], ("a.py", 6): [5], ("x.py", 1): []}
     assert s.failures == {"acme/broken": "exit 2: boom"}
+    assert eco.score(doc, labels + [label("acme/elsewhere", "z.py", 1, "violation", "logging")]).rows \
+        == s.rows  # a project the run did not cover (--only) is left out, not counted as missed
     table = eco.render_score(s, doc, details=True)
     assert "| logging | 2 | 1 | 50% | 2 | 1 | 2 | 0 |" in table
     assert "| **all** | 5 | 2 | 40% | 2 | 1 | 5 | 2 |" in table
