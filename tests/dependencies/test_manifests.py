@@ -251,3 +251,31 @@ def test_setup_cfg_install_requires_and_extras():
     assert stripe("setup-cfg", text) == [(10, 5, ">=2.0,<3", "stripe>=2.0,<3"),
                                          (15, 7, "==2.1", "stripe==2.1"),
                                          (17, 5, "==5.0", "stripe[async]==5.0")]
+
+
+@pytest.mark.parametrize("fmt,text", [
+    ("requirements", "stripe==2.0\n"), ("requirements", "  Stripe [async] >= 2\n"),
+    ("requirements", "stripe \\\n  ==2.0\n"), ("requirements", "stripe (>=2.0)\n"),
+    ("requirements", "stripe\n"), ("requirements", "stripe # latest\n"),
+    ("requirements", 'stripe;python_version>"3"\n'),
+    ("pyproject", '[project]\ndependencies = ["stripe>=2,<3"]\n'),
+    ("pyproject", "[project]\ndependencies = ['stripe (<3)']\n"),
+    ("pyproject", '[project]\ndependencies = ["stripe[async] ~= 5.0"]\n'),
+    ("pyproject", '[tool.poetry.dependencies]\n"stripe" = "^2"\n'),
+    ("pyproject", '[tool.poetry.dependencies.stripe]\nversion = "^2"\n'),
+    ("pipfile", '[packages]\nstripe={version="==2.0"}\n'),
+    ("setup-cfg", "[options]\ninstall_requires = stripe==2.0\n"),
+    ("setup-cfg", "[options.extras_require]\npay = stripe[async]==2.0\n"),
+    ("poetry-lock", '[[package]]\nname = "stripe"\nversion = "2.0"\n'),
+    ("pipfile-lock", '{"default":{"stripe":{"version":"==2.0"}}}'),
+])
+def test_the_prefilter_lets_every_readable_requirement_through(fmt, text):
+    # a file the prefilter stops is never read: every form a reader accepts must pass it
+    from pcilint.prefilter import compile_terms
+    from pcilint.ruleset import load_rules
+
+    assert [r for r in read_manifest(fmt, text) if r.name == "stripe"], text
+    for rule in load_rules():
+        if rule.kind == "dependency-version":
+            terms = compile_terms(rule.check.prefilter_terms())
+            assert terms is not None and terms.search(text, None), (rule.id, text)
