@@ -122,9 +122,8 @@ def _requirements(text: str) -> Iterator[Requirement]:
         if parsed is None:
             continue
         name, spec, direct = parsed
-        physical = lines[first]
-        yield Requirement(name, content, spec, first + 1, len(physical) - len(physical.lstrip()) + 1,
-                          direct=direct)
+        indent = len(lines[first]) - len(lines[first].lstrip())
+        yield Requirement(name, content, spec, first + 1, indent + 1, direct=direct)
 
 
 # -- TOML manifests -------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ TREE = {
     "uvapp/uv.lock": ('version = 1\n\n[[package]]\nname = "stripe-mock"\nversion = "1.0.0"\n\n'
                       f'[[package]]\nname = "stripe"\nversion = "{PAST_WINDOW}"\n'),
     "code/client.py": ('import stripe\n\nstripe.api_version = "2019-12-03"\n'
-                       f'client = stripe.StripeClient("k", stripe_version="{TABLE.latest.last_api_version}")\n'),
+                       'client = stripe.StripeClient("k", stripe_version='
+                       f'"{TABLE.latest.last_api_version}")\n'),
     "tests/requirements.txt": "stripe==1.0\n",
     "notes.txt": "stripe==2.0\n",
     "requirements.in": "stripe==2.0\n",

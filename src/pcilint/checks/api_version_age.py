@@ -8,8 +8,8 @@
   stripe_version=...)``), or a dict literal argument with that key (``options={"stripe_version":
   ...}`` of a ``StripeClient`` service method).
 
-A version is too old when it is dated more than ``max_age_days`` (``max_api_version_age_days`` in the
-configuration) before the version table's ``generated`` date: the reference is the table, never the
+A version is too old when it is dated more than ``max_age_days`` (``max_api_version_age_days`` in
+the configuration) before the version table's ``generated`` date: the reference is the table, never the
 scanning machine's clock, so the result does not change from one day to the next.  Values that are
 not literal API versions (read from the environment or settings) are not judged.  Reported at the
 assignment statement, keyword argument or dict entry; message fields: ``version``, ``name`` (what

@@ -2,18 +2,18 @@
 SDK version table (see :mod:`pcilint.versiontable`).
 
 * ``report: outdated`` - every version the requirement allows is in a major before the support
-  window: a pin (``stripe==2.55.0``), a lock entry, a compatible-release or caret range that stays in
-  an old major (``~=2.5``, ``^2.5``), an upper bound below the window (``<3``).  A lower bound alone
+  window: a pin (``stripe==2.55.0``), a lock entry, a compatible-release or caret range that stays
+  in an old major (``~=2.5``, ``^2.5``), an upper bound below the window (``<3``).  A lower bound alone
   (``stripe>=2``, common in a library's metadata) leaves newer majors open and is not reported.
 * ``report: unbounded`` - the requirement has no upper bound or no version at all (``stripe``,
   ``stripe>=2.0``); not in a requirements file that applies a constraints file (``-c``), which is
   where such a file's pins live, nor in a constraints file itself.
 
 Manifests are read by :mod:`pcilint.manifests` (``formats`` chooses which); ``setup.py`` from its
-syntax tree: the ``install_requires`` and ``extras_require`` of its ``setup(...)`` call (literals, or
-module-level names bound to them), never by running it.  Findings are reported at the requirement's
-line (a lock entry's ``name`` line).  Message fields: ``requirement`` (as written), ``what`` (what it
-allows), ``major``, ``min_major`` (the oldest major in the window), ``latest`` (the newest release
+syntax tree: the ``install_requires`` and ``extras_require`` of its ``setup(...)`` call (literals,
+or module-level names bound to them), never by running it.  Findings are reported at the
+requirement's line (a lock entry's ``name`` line).  Message fields: ``requirement`` (as written),
+``what`` (what it allows), ``major``, ``min_major`` (the oldest major in the window), ``latest`` (the newest release
 in the table), ``date`` (the table's date).
 """
 

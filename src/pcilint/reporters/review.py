@@ -1,8 +1,8 @@
 """The security-review model shared by the HTML and Markdown reports.
 
 It only organises what the scan found (no analysis): a summary by severity and category, one section
-per PCI DSS requirement touched, the Stripe guide's *Compliance Checklist* (technical requirements)
-with each item marked pass / fail / not assessed and its evidence, every finding with its rule's fix
+per PCI DSS requirement touched, the Stripe guide's *Compliance Checklist* (technical requirements,
+and its advice to "Regularly update Stripe SDK versions") with each item marked pass / fail / not assessed and its evidence, every finding with its rule's fix
 guidance, and the scan's metadata.
 """
 
