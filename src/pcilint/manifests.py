@@ -40,10 +40,11 @@ _REQUIREMENTS_NAME = re.compile(r"^(?:.*[-_.])?(?:requirements|constraints)(?:[-
 _REQUIREMENT = re.compile(
     r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[(?P<extras>[^\]]*)\])?\s*"
     r"(?P<rest>.*)$", re.S)
+# (Lines are cut with searches that cannot backtrack over a long run of spaces: a hostile file
+# must not make a reader quadratic.)
 #: pip options that may follow a requirement on its line (``--hash=...``)
-_TRAILING_OPTIONS = re.compile(r"\s+--?[A-Za-z][\w-]*(?:[=\s].*)?$", re.S)
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]\n]+?)\s*\]\]?\s*(?:#.*)?$")
+_TRAILING_OPTION = re.compile(r"(?<!\S)--?[A-Za-z]")
+_COMMENT = re.compile(r"(?<!\S)#")
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,26 @@ def parse_requirement(text: str) -> tuple[str, str, bool] | None:
     return normalize_name(m.group("name")), spec, False
 
 
+def _uncomment(line: str) -> str:
+    """A line without its ``#`` comment (one at the start or after whitespace, as pip reads it)."""
+    m = _COMMENT.search(line)
+    return line[: m.start()] if m else line
+
+
+def _header(line: str) -> tuple[bool, str] | None:
+    """A TOML table header: (is an array of tables ``[[...]]``, the dotted name), else None."""
+    text = line.strip()
+    if not text.startswith("["):
+        return None
+    double = text.startswith("[[")
+    close = text.find("]]" if double else "]")
+    rest = text[close + (2 if double else 1):].strip() if close >= 0 else "x"
+    name = text[2 if double else 1: close].strip()
+    if not name or (rest and not rest.startswith("#")):
+        return None  # ``["a", "b"],``: an array's element, not a header
+    return double, name
+
+
 def has_constraints(text: str) -> bool:
     """Whether a requirements file applies a constraints file (``-c constraints.txt``)."""
     return re.search(r"^[ \t]*(?:-c|--constraint)(?:[ \t=]|$)", text, re.M) is not None
@@ -114,10 +135,11 @@ def _requirements(text: str) -> Iterator[Requirement]:
             i += 1
             logical = logical[:-1] + " " + lines[i]
         i += 1
-        content = _COMMENT.sub("", logical).strip()
+        content = _uncomment(logical).strip()
         if not content or content.startswith("-"):
             continue  # -r / -c / -e / --index-url ...: not a requirement of a named package
-        content = _TRAILING_OPTIONS.sub("", content).strip()
+        option = _TRAILING_OPTION.search(content)
+        content = (content[: option.start()] if option else content).strip()
         parsed = parse_requirement(content)
         if parsed is None:
             continue
@@ -133,10 +155,10 @@ def _sections(text: str) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
     name, start = "", 1
     for number, line in enumerate(lines, 1):
-        m = _HEADER.match(line)
-        if m and not line.lstrip().startswith("#"):
+        header = _header(line)
+        if header is not None:
             out.append((name, start, number - 1))
-            name = re.sub(r"""\s*\.\s*""", ".", m.group(2)).replace('"', "").replace("'", "")
+            name = ".".join(part.strip().strip("\"'") for part in header[1].split("."))
             start = number
     out.append((name, start, len(lines)))
     return out
@@ -297,10 +319,10 @@ def _lock(text: str) -> Iterator[Requirement]:
                               locked=True)
 
     for number, line in enumerate(text.splitlines(), 1):
-        m = _HEADER.match(line)
-        if m:
+        header = _header(line)
+        if header is not None:
             yield from done(current)
-            current = {} if m.group(1) == "[[" and m.group(2).strip() == "package" else None
+            current = {} if header == (True, "package") else None
             continue
         if current is None:
             continue
@@ -364,7 +386,7 @@ def _setup_cfg(text: str) -> Iterator[Requirement]:
             value, column = stripped, len(line) - len(line.lstrip())
         else:
             continue
-        value = _COMMENT.sub("", value).strip()
+        value = _uncomment(value).strip()
         parsed = parse_requirement(value) if value else None
         if parsed is None:
             continue

@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pcilint.manifests import has_constraints, manifest_format, parse_requirement, read_manifest
 
@@ -279,3 +281,28 @@ def test_the_prefilter_lets_every_readable_requirement_through(fmt, text):
         if rule.kind == "dependency-version":
             terms = compile_terms(rule.check.prefilter_terms())
             assert terms is not None and terms.search(text, None), (rule.id, text)
+
+
+FORMATS_READ = ["requirements", "pipfile", "pipfile-lock", "poetry-lock", "uv-lock", "pdm-lock",
+                "pyproject", "setup-cfg"]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(fmt=st.sampled_from(FORMATS_READ),
+       text=st.text(alphabet=st.sampled_from(list('stripe=<>~!^*[]{}()"\',;:#@\\-_. \t\n05')),
+                    max_size=200))
+def test_no_manifest_text_makes_a_reader_raise(fmt, text):
+    for requirement in read_manifest(fmt, text):
+        assert requirement.line >= 1 and requirement.column >= 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS_READ)
+def test_hostile_lines_are_read_without_backtracking_blowups(fmt):
+    # long runs of spaces and dashes once made the comment, option and header searches
+    # quadratic (a 8,000-space lock line took minutes); each of these is read at once now
+    spaces = " " * 100_000
+    for text in ("stripe" + spaces + "x\n", "[" + spaces + "\n", "stripe==1" + " -" * 50_000 + "\n",
+                 "[[package]]\nname = 'stripe'" + spaces + "\n", "a" * 100_000 + "!\n",
+                 '{"default": {"stripe": {"version": "==1.0"' + "]" * 10_000 + "\n",
+                 "[" * 100_000 + "\n"):
+        read_manifest(fmt, text)
