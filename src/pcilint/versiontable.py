@@ -25,7 +25,8 @@ from pcilint.errors import PcilintError, RuleError
 from pcilint.specifiers import parse_version
 from pcilint.yamlload import LineDict, load_yaml
 
-API_VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.[a-z]+)?$")
+# ``2024-09-30.acacia``; a beta header may follow (``2022-08-01; server_side_confirmation_beta=v1``)
+API_VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.[a-z]+)?(?:\s*;.*)?$", re.S)
 TABLE_KEYS = {"package", "generated", "grace_days", "majors"}
 MAJOR_KEYS = {"major", "first_release", "first_date", "last_release", "last_date", "api_version",
               "last_api_version"}
@@ -89,7 +90,8 @@ class Policy:
 
 
 def api_version_date(version: str) -> dt.date | None:
-    """``2024-09-30.acacia`` -> 2024-09-30; None for anything that is not an API version."""
+    """``2024-09-30.acacia`` -> 2024-09-30 (also with a ``; beta=v1`` suffix); None for anything
+    that is not an API version."""
     m = API_VERSION.match(version.strip())
     if not m:
         return None

@@ -128,6 +128,7 @@ def test_inconsistent_rows_are_errors(edit, needle, field, line):
 def test_api_version_dates():
     assert api_version_date("2019-12-03") == dt.date(2019, 12, 3)
     assert api_version_date(" 2024-09-30.acacia ") == dt.date(2024, 9, 30)
+    assert api_version_date("2022-08-01; server_side_confirmation_beta=v1") == dt.date(2022, 8, 1)
     for text in ("2019-13-03", "2019-12-03.Acacia", "latest", "2019-12", "v2019-12-03", ""):
         assert api_version_date(text) is None, text
 
