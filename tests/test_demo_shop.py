@@ -24,6 +24,7 @@ EXPECTED = {
     ("PCI601", D + "shop/webhooks.py", 15),     # unverified webhook handler's def
     ("PCI405", D + "templates/checkout.html", 8),  # <input name="card_number">
     ("PCI405", D + "templates/checkout.html", 9),  # <input name="cvc">
+    ("PCI901", D + "requirements.txt", 5),      # stripe==2.55.0: a major past the support window
 }
 
 
@@ -33,13 +34,14 @@ def test_demo_findings_are_exactly_the_planted_violations():
     found = {(f["rule_id"], f["path"], f["line"]) for f in doc["findings"]}
     assert found == EXPECTED
     assert doc["errors"] == []
-    assert doc["summary"]["files_scanned"] == 10  # 9 Python files and the template
+    assert doc["summary"]["files_scanned"] == 11  # 9 Python files, the template, requirements.txt
 
 
 def test_demo_covers_every_category():
     _, doc, _ = run_json([D], cwd=REPO)
     assert {f["category"] for f in doc["findings"]} == {
-        "logging", "storage", "caching", "transmission", "transport", "webhook", "secrets"}
+        "logging", "storage", "caching", "transmission", "transport", "webhook", "secrets",
+        "dependencies"}
 
 
 def test_demo_trace_leads_from_the_request_to_the_helper_in_another_module():

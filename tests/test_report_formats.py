@@ -12,7 +12,8 @@ import pytest
 from conftest import REPO, run_cli, write_tree
 from pcilint.findings import Finding, ScanResult, TraceStep, assign_fingerprints
 from pcilint.reporters import FORMATS, get_renderer
-from report_fixtures import sample_context, sample_findings, sample_result, sample_rules
+from report_fixtures import (make_rule, sample_context, sample_findings, sample_result,
+                             sample_rules)
 
 # CI lays shared/ beside the repository (<repo>/../shared); a worktree may sit deeper, so look in
 # every ancestor, nearest first.
@@ -256,7 +257,8 @@ def test_html_report_sections_checklist_and_findings():
                       "Implement webhook signature verification": "pass",
                       "Store only tokens and non-sensitive data": "fail",
                       "Use HTTPS for all API calls": "fail",
-                      "Validate all input data": "na"}
+                      "Validate all input data": "na",
+                      "Regularly update Stripe SDK versions": "na"}  # no PCI9xx rule in the sample
     webhook_evidence = next(ev for _, text, ev in rows if text.startswith("Implement webhook"))
     assert "48 files scanned" in webhook_evidence and "PCI601" in webhook_evidence
     # findings: masked snippet, trace and fix guidance from the rule
@@ -296,6 +298,28 @@ def test_report_checklist_not_assessed_without_active_rules():
     items = {i.text: i for i in build_review(ScanResult(files_scanned=5), ctx).checklist}
     assert items["Implement webhook signature verification"].status == "not assessed"
     assert items["Use HTTPS for all API calls"].status == "pass"
+
+
+def test_report_checklist_assesses_sdk_updates_with_the_dependency_rules():
+    from pcilint.reporters.review import build_review
+
+    rule = make_rule("PCI901", "outdated-stripe-sdk", "dependencies", "medium", ("6.3.3",),
+                     "A stripe requirement only allows unsupported majors.", "Upgrade the SDK.")
+    ctx = sample_context(rules=[*sample_rules(), rule])
+    clean = {i.text: i for i in build_review(ScanResult(files_scanned=5), ctx).checklist}
+    assert clean["Regularly update Stripe SDK versions"].status == "pass"
+    assert "PCI9xx dependencies (PCI901)" in " ".join(clean["Regularly update Stripe SDK versions"]
+                                                       .evidence)
+    outdated = Finding("PCI901", "dependencies", "medium", "requirements.txt", 2, 1, 2, 15,
+                       "`stripe==2.55.0` pins major 2", pci_dss=("6.3.3",))
+    review = build_review(ScanResult(findings=[outdated], files_scanned=5), ctx)
+    items = {i.text: i for i in review.checklist}
+    assert items["Regularly update Stripe SDK versions"].status == "fail"
+    assert items["Regularly update Stripe SDK versions"].findings == [outdated]
+    assert [r.number for r in review.requirements] == ["6.3.3"]
+    assert review.requirements[0].title.startswith("System components are protected")
+    (row,) = [c for c in review.categories if c.category == "dependencies"]
+    assert (row.title, row.findings, row.active_rules) == ("Dependencies", 1, ["PCI901"])
 
 
 # -- Markdown -------------------------------------------------------------------------------------------

@@ -52,4 +52,5 @@ def test_rule_codes_are_unique_and_follow_the_contract():
     assert len(ids) == len(set(ids))
     for r in RULES:
         assert r.category == {"1": "logging", "2": "storage", "3": "caching", "4": "transmission",
-                              "5": "transport", "6": "webhook", "7": "secrets"}[r.id[3]]
+                              "5": "transport", "6": "webhook", "7": "secrets", "8": "validation",
+                              "9": "dependencies"}[r.id[3]]

@@ -14,6 +14,7 @@ from typing import Any
 
 from pcilint.errors import ConfigError
 from pcilint.findings import SEVERITIES
+from pcilint.versiontable import DependencySettings
 from pcilint.yamlload import LineDict, load_yaml
 
 if sys.version_info >= (3, 11):
@@ -33,7 +34,10 @@ KEYS = {
     "per_file_ignores": "mapping of path glob -> list of codes or prefixes ignored there",
     "sensitive_names": "extra card-data vocabulary: {pan: [...], sad: [...], safe: [...]}",
     "sanitizers": "extra function names whose result is no longer card data",
+    "dependencies": "the PCI9xx support window: {versions_file, min_supported_major, "
+                    "max_api_version_age_days}",
 }
+DEPENDENCY_KEYS = ("versions_file", "min_supported_major", "max_api_version_age_days")
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Settings:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     sensitive_names: dict[str, list[str]] = field(default_factory=dict)
     sanitizers: list[str] = field(default_factory=list)
+    dependencies: DependencySettings | None = None  # [tool.pcilint.dependencies]
     source: str | None = None  # the config file these came from
     root: Path | None = None  # directory of the config file (patterns are relative to it)
     lines: dict[str, int] = field(default_factory=dict)  # key -> line in the config file
@@ -89,6 +94,12 @@ def load_config(path: Path | None) -> Settings:
             raise ConfigError("configuration must be a mapping", path=display, line=1)
 
         def line_of(key: str) -> int | None:
+            if "." in key:  # a key of a sub-mapping: ``dependencies.versions_file``
+                outer, inner = key.split(".", 1)
+                sub = data.get(outer) if isinstance(data, LineDict) else None
+                if isinstance(sub, LineDict):
+                    return sub.line_of(inner)
+                key = outer
             return data.line_of(key) if isinstance(data, LineDict) else None
     else:
         try:
@@ -109,7 +120,17 @@ def load_config(path: Path | None) -> Settings:
         tables = _toml_table_lines(text)
 
         def line_of(key: str) -> int | None:
-            """The line of ``key`` inside [tool.pcilint] (or of its own [tool.pcilint.key] table)."""
+            """The line of ``key`` inside [tool.pcilint] (or of its own [tool.pcilint.key] table;
+            ``table.key``: of a key inside that table)."""
+            if "." in key:
+                outer, inner = key.split(".", 1)
+                if outer in tables:
+                    start, end = tables[outer]
+                    lines = text.splitlines()[start - 1: end]
+                    for offset, line in enumerate(lines):
+                        if re.match(rf"""\s*["']?{re.escape(inner)}["']?\s*=""", line):
+                            return start + offset
+                key = outer
             if key in tables:
                 return tables[key][0]
             start, end = tables.get("", (1, None))
@@ -197,7 +218,45 @@ def _settings_from(data: dict[str, Any], display: str, root: Path, line_of: Any)
             settings.sensitive_names[group] = list(names)
     if "sanitizers" in data:
         settings.sanitizers = str_list("sanitizers")
+    if "dependencies" in data:
+        settings.dependencies = _dependency_settings(data["dependencies"], display, root, line_of)
     return settings
+
+
+def _dependency_settings(value: Any, display: str, root: Path, line_of: Any) -> DependencySettings:
+    """``[tool.pcilint.dependencies]``; a ``versions_file`` is read and validated here, so a broken
+    table stops the run before the scan (naming the table's file, line and field)."""
+    from pcilint.versiontable import load_table, table_digest
+
+    def fail(key: str | None, msg: str) -> ConfigError:
+        name = f"dependencies.{key}" if key else "dependencies"
+        return ConfigError(msg, path=display, line=line_of(name), field=name)
+
+    if not isinstance(value, dict):
+        raise fail(None, "must be a mapping: {versions_file, min_supported_major, "
+                         "max_api_version_age_days}")
+    for key in value:
+        if key not in DEPENDENCY_KEYS:
+            raise fail(str(key), f"unknown key (known: {', '.join(DEPENDENCY_KEYS)})")
+    numbers: dict[str, int | None] = {}
+    for key in ("min_supported_major", "max_api_version_age_days"):
+        number = value.get(key)
+        if number is not None and (not isinstance(number, int) or isinstance(number, bool)
+                                   or number < 0):
+            raise fail(key, "must be a whole number (0 or more)")
+        numbers[key] = number
+    versions_file = None
+    digest = ""
+    if "versions_file" in value:
+        if not isinstance(value["versions_file"], str) or not value["versions_file"].strip():
+            raise fail("versions_file", "must be the path of a version table file")
+        path = root / value["versions_file"]
+        if not path.is_file():
+            raise fail("versions_file", f"version table not found: {path}")
+        load_table(path, ConfigError)
+        versions_file, digest = str(path), table_digest(path)
+    return DependencySettings(versions_file, digest, numbers["min_supported_major"],
+                              numbers["max_api_version_age_days"])
 
 
 def code_matches(code: str, patterns: list[str]) -> bool:

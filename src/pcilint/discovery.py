@@ -1,4 +1,4 @@
-"""Finding the files to scan: Python sources, templates and settings files.
+"""Finding the files to scan: Python sources, templates, settings files and dependency manifests.
 
 Directories are walked without following symlinks (no loops); ``.gitignore`` files (at every level)
 and the default excludes are honoured, plus the configuration's ``exclude`` patterns.  Files named
@@ -24,11 +24,15 @@ DEFAULT_EXCLUDES = {
 PYTHON_SUFFIXES = {".py"}
 TEMPLATE_SUFFIXES = {".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml"}
 SETTINGS_SUFFIXES = {".cfg", ".ini", ".toml", ".yaml", ".yml", ".json", ".env"}
-_SCANNED_SUFFIXES = PYTHON_SUFFIXES | TEMPLATE_SUFFIXES | SETTINGS_SUFFIXES
+# Dependency manifests that are neither Python nor settings files: requirements*.txt, Pipfile and
+# the lock files (pyproject.toml, setup.cfg and setup.py keep their kinds; see pcilint.manifests).
+MANIFEST_SUFFIXES = {".txt", ".lock"}
+MANIFEST_NAMES = {"Pipfile"}
+_SCANNED_SUFFIXES = PYTHON_SUFFIXES | TEMPLATE_SUFFIXES | SETTINGS_SUFFIXES | MANIFEST_SUFFIXES
 
 
 def file_kind(path: Path) -> str | None:
-    """'python', 'template', 'settings' or None (not scanned)."""
+    """'python', 'template', 'settings', 'manifest' or None (not scanned)."""
     name = path.name
     suffix = path.suffix.lower()
     if suffix in PYTHON_SUFFIXES:
@@ -37,6 +41,11 @@ def file_kind(path: Path) -> str | None:
         return "template"
     if suffix in SETTINGS_SUFFIXES or name == ".env" or name.startswith(".env."):
         return "settings"
+    if suffix in MANIFEST_SUFFIXES or name in MANIFEST_NAMES:
+        from pcilint.manifests import manifest_format
+
+        if manifest_format(path.as_posix()) is not None:
+            return "manifest"
     return None
 
 
@@ -183,7 +192,7 @@ def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, p
         except OSError:  # ELOOP from a symlink cycle, or a name that cannot be stat'ed
             is_dir = is_file = False
         if is_file and os.path.splitext(entry.name)[1].lower() not in _SCANNED_SUFFIXES \
-                and not entry.name.startswith(".env"):
+                and not entry.name.startswith(".env") and entry.name not in MANIFEST_NAMES:
             continue  # not a kind pcilint scans: skip before building a Path
         p = Path(entry.path)
         if is_dir:

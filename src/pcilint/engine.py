@@ -214,6 +214,7 @@ class Scanner:
             repr(sorted(self.plans[r.id].__repr__() for r in self.rules)),
             repr((s.select, s.ignore, sorted(s.per_file_ignores.items()),
                   sorted(s.sensitive_names.items()), s.sanitizers, str(s.root))),
+            repr(s.dependencies),  # the PCI9xx window (with the digest of a configured table)
             repr((o.select, o.extend_ignore, o.max_file_size, o.file_timeout, o.prefilter)))
 
     # -- one file -------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ CATEGORIES = {
     "5": "transport",
     "6": "webhook",
     "7": "secrets",
+    "8": "validation",
+    "9": "dependencies",
 }
 
 

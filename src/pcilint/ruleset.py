@@ -18,7 +18,7 @@ from pcilint.errors import RuleError
 from pcilint.findings import CATEGORIES, SEVERITIES
 from pcilint.yamlload import LineDict, load_yaml
 
-RULE_ID = re.compile(r"^PCI[1-7][0-9]{2}$")
+RULE_ID = re.compile(r"^PCI[1-9][0-9]{2}$")
 RULE_KEYS = {
     "id", "name", "category", "severity", "message", "pci_dss", "summary", "why", "fix",
     "references", "check", "examples", "tags",
@@ -157,7 +157,7 @@ def _parse_rule(item: Any, path: str) -> Rule:
             raise _fail(f"missing required key `{key}`", path, item) from None
     rule_id = _string(item, "id", path)
     if not RULE_ID.match(rule_id):
-        raise _fail(f"rule id {rule_id!r} must look like PCI<category digit 1-7><two digits>",
+        raise _fail(f"rule id {rule_id!r} must look like PCI<category digit 1-9><two digits>",
                     path, item, "id")
     category = _string(item, "category", path)
     expected = CATEGORIES[rule_id[3]]

@@ -30,12 +30,13 @@ def precommit_home(tmp_path_factory):
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def _try_repo(repo: Path, home: Path, *files: str) -> subprocess.CompletedProcess:
+def _try_repo(repo: Path, home: Path, *files: str, hook: str = "pcilint"
+              ) -> subprocess.CompletedProcess:
     env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never",
                GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
     exe = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
-    return subprocess.run([exe, "try-repo", str(REPO), "pcilint", "--files", *files],
+    return subprocess.run([exe, "try-repo", str(REPO), hook, "--files", *files],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -53,5 +54,22 @@ def test_hook_fails_on_bad_file_and_passes_on_clean_one(tmp_path, precommit_home
     assert KEY not in bad.stdout + bad.stderr
 
     good = _try_repo(repo, precommit_home, "clean.py")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "Passed" in good.stdout
+
+
+def test_dependency_hook_checks_the_staged_manifests(tmp_path, precommit_home):
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "requirements.txt").write_text("flask==3.0.3\nstripe==2.55.0\n")
+    (repo / "poetry.lock").write_text('[[package]]\nname = "stripe"\nversion = "16.1.0"\n')
+    _git(repo, "add", ".")
+
+    bad = _try_repo(repo, precommit_home, "requirements.txt", hook="pcilint-dependencies")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "requirements.txt:2:1: PCI901" in bad.stdout
+
+    good = _try_repo(repo, precommit_home, "poetry.lock", hook="pcilint-dependencies")
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout

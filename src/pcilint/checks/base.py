@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pcilint.config import Settings
     from pcilint.ruleset import Rule
 
-FILE_KINDS = ("python", "template", "settings")
+FILE_KINDS = ("python", "template", "settings", "manifest")
 
 
 @dataclass(frozen=True)

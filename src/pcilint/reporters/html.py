@@ -180,7 +180,8 @@ def _checklist(rv: Review) -> str:
                     f"<td><ul class='evidence'>{ev}</ul>{links}</td></tr>")
     return ('<section id="checklist"><h2>Compliance checklist</h2>'
             '<p class="note" style="margin:0 0 10px">The technical requirements of the Stripe PCI '
-            'guide\'s compliance checklist, assessed from this scan. Operational requirements '
+            'guide\'s compliance checklist (and its advice to update the Stripe SDK), assessed '
+            'from this scan. Operational requirements '
             '(reviews, training, incident response, retention, access control) are outside a static '
             'scan.</p><table><thead><tr><th style="width:130px">Status</th><th style="width:260px">'
             'Requirement</th><th>Evidence</th></tr></thead><tbody>' + "".join(rows)

@@ -102,7 +102,8 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         out += [" ".join(notes), ""]
 
     out += ["### Compliance checklist", "",
-            "Technical requirements of the Stripe PCI guide's checklist, as assessed by this scan.", "",
+            "Technical requirements of the Stripe PCI guide's checklist (and its advice to update the "
+            "Stripe SDK), as assessed by this scan.", "",
             "| Status | Requirement | Evidence |", "|---|---|---|"]
     for item in rv.checklist:
         out.append(f"| {STATUS[item.status]} | {inline(item.text)} | "

@@ -1,8 +1,8 @@
 """The security-review model shared by the HTML and Markdown reports.
 
 It only organises what the scan found (no analysis): a summary by severity and category, one section
-per PCI DSS requirement touched, the Stripe guide's *Compliance Checklist* (technical requirements)
-with each item marked pass / fail / not assessed and its evidence, every finding with its rule's fix
+per PCI DSS requirement touched, the Stripe guide's *Compliance Checklist* (technical requirements,
+and its advice to "Regularly update Stripe SDK versions") with each item marked pass / fail / not assessed and its evidence, every finding with its rule's fix
 guidance, and the scan's metadata.
 """
 
@@ -25,6 +25,8 @@ REQUIREMENT_TITLES = {
     "4.2.1": "Strong cryptography protects PAN in transit over open, public networks",
     "4.2.2": "PAN is secured when sent through end-user messaging",
     "6.2.4": "Software engineering techniques prevent common attacks",
+    "6.3.2": "An inventory of bespoke and third-party software components is maintained",
+    "6.3.3": "System components are protected from known vulnerabilities by installing patches",
     "8.6.2": "Passwords and keys of system accounts are not hard-coded",
     "12.5.2": "PCI DSS scope is documented and confirmed",
 }
@@ -39,15 +41,21 @@ CATEGORY_INFO = {
     "transport": ("Transport security", "communication without verified HTTPS"),
     "webhook": ("Webhooks", "Stripe webhooks acted on without signature verification"),
     "secrets": ("Secrets", "hardcoded Stripe secret keys, webhook secrets and card numbers"),
+    "validation": ("Input validation",
+                   "client-controlled values reaching money or object parameters of Stripe calls"),
+    "dependencies": ("Dependencies", "Stripe SDK requirements and pinned API versions that are "
+                                     "out of date"),
 }
 
-# The guide's Compliance Checklist, technical requirements, and the rule categories that assess each.
+# The guide's Compliance Checklist, technical requirements, and the rule categories that assess each;
+# last, the one item of its "What You Should Do" list that a scan can assess on its own.
 CHECKLIST = (
     ("Use Stripe.js for card data collection", ("transmission",)),
     ("Implement webhook signature verification", ("webhook",)),
     ("Store only tokens and non-sensitive data", ("storage", "caching", "logging", "secrets")),
     ("Use HTTPS for all API calls", ("transport",)),
     ("Validate all input data", ()),
+    ("Regularly update Stripe SDK versions", ("dependencies",)),
 )
 NOT_IN_SCOPE = ("pcilint does not check general input validation; review form, serializer and "
                 "schema validation manually.")
