@@ -54,7 +54,7 @@ CHECKLIST = (
     ("Implement webhook signature verification", ("webhook",)),
     ("Store only tokens and non-sensitive data", ("storage", "caching", "logging", "secrets")),
     ("Use HTTPS for all API calls", ("transport",)),
-    ("Validate all input data", ()),
+    ("Validate all input data", ("validation",)),
     ("Regularly update Stripe SDK versions", ("dependencies",)),
 )
 NOT_IN_SCOPE = ("pcilint does not check general input validation; review form, serializer and "
