@@ -242,7 +242,7 @@ def test_html_report_is_self_contained():
 def test_html_report_sections_checklist_and_findings():
     page = render("html")
     for heading in ("Summary", "Compliance checklist", "Findings by category",
-                    "PCI DSS v4.0 requirements touched", "Findings", "Scan errors", "Scan metadata"):
+                    "PCI DSS v4.0.1 requirements touched", "Findings", "Scan errors", "Scan metadata"):
         assert f"<h2>{heading}</h2>" in page, heading
     # one section per requirement touched, and none for requirements nobody cites
     for req in ("3.2.1", "3.3.1", "3.5.1", "4.2.1", "8.6.2", "12.5.2"):
@@ -327,7 +327,7 @@ def test_report_checklist_assesses_sdk_updates_with_the_dependency_rules():
 def test_markdown_report_is_organised_like_the_html_one():
     md = render("markdown")
     order = ["## pcilint security review: 7 findings", "### Compliance checklist",
-             "### Findings by category", "### PCI DSS v4.0 requirements touched", "### Findings\n",
+             "### Findings by category", "### PCI DSS v4.0.1 requirements touched", "### Findings\n",
              "### Scan errors", "Scan metadata"]
     positions = [md.index(h) for h in order]
     assert positions == sorted(positions)

@@ -204,7 +204,7 @@ def _requirements(rv: Review) -> str:
             f"<table><thead><tr><th style='width:90px'>Severity</th><th style='width:70px'>Rule</th>"
             f"<th style='width:240px'>Location</th><th>Finding</th></tr></thead><tbody>{rows}"
             "</tbody></table></div>")
-    return ('<section id="requirements"><h2>PCI DSS v4.0 requirements touched</h2>' + "".join(parts)
+    return ('<section id="requirements"><h2>PCI DSS v4.0.1 requirements touched</h2>' + "".join(parts)
             + "</section>")
 
 

@@ -120,7 +120,7 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
                    + " | ".join(str(c.by_severity.get(s, 0)) for s in SEVERITIES) + " |")
     out.append("")
 
-    out += ["### PCI DSS v4.0 requirements touched", ""]
+    out += ["### PCI DSS v4.0.1 requirements touched", ""]
     if not rv.requirements:
         out += ["No finding touches a PCI DSS requirement.", ""]
     for sec in rv.requirements:

@@ -16,20 +16,11 @@ from pcilint import __version__
 from pcilint.findings import CATEGORIES, SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from pcilint.reporters import ReportContext
 
-# PCI DSS v4.0 requirements pcilint's rules cite, in short.
-REQUIREMENT_TITLES = {
-    "3.2.1": "Account data storage is kept to a minimum",
-    "3.3.1": "Sensitive authentication data is not retained after authorization",
-    "3.4.1": "PAN is masked when displayed",
-    "3.5.1": "PAN is rendered unreadable anywhere it is stored",
-    "4.2.1": "Strong cryptography protects PAN in transit over open, public networks",
-    "4.2.2": "PAN is secured when sent through end-user messaging",
-    "6.2.4": "Software engineering techniques prevent common attacks",
-    "6.3.2": "An inventory of bespoke and third-party software components is maintained",
-    "6.3.3": "System components are protected from known vulnerabilities by installing patches",
-    "8.6.2": "Passwords and keys of system accounts are not hard-coded",
-    "12.5.2": "PCI DSS scope is documented and confirmed",
-}
+def requirement_title(number: str) -> str:
+    """A requirement's title, from the PCI DSS table (``rules/data/pci-dss.yaml``)."""
+    from pcilint.pcidss import table
+
+    return table().titles.get(number, "PCI DSS requirement")
 
 CATEGORY_INFO = {
     "logging": ("Logging", "card data reaching logs, prints, exception messages or error trackers"),
@@ -208,7 +199,7 @@ def build_review(result: ScanResult, ctx: ReportContext) -> Review:
     for f in findings:
         for req in f.pci_dss:
             by_req.setdefault(req, []).append(f)
-    requirements = [RequirementSection(req, REQUIREMENT_TITLES.get(req, "PCI DSS requirement"),
+    requirements = [RequirementSection(req, requirement_title(req),
                                        by_req[req])
                     for req in sorted(by_req, key=requirement_key)]
 

@@ -42,7 +42,7 @@ def _rule_descriptor(rule: Any) -> dict[str, Any]:
             + (f"\n\nReferences:\n{refs}" if refs else ""))
     markdown = (f"{rule.summary}\n\n## Why is this bad?\n{rule.why.strip()}\n\n"
                 f"## How to fix\n{rule.fix.strip()}\n\n"
-                f"PCI DSS v4.0: {', '.join(rule.pci_dss)}"
+                f"PCI DSS v4.0.1: {', '.join(rule.pci_dss)}"
                 + (f"\n\n## References\n{refs}" if refs else ""))
     descriptor: dict[str, Any] = {
         "id": rule.id,
