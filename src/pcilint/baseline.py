@@ -98,6 +98,9 @@ def load_baseline(path: Path) -> Baseline:
                         "rule_id": str(item.get("rule_id", "")),
                         "path": str(item.get("path", "")),
                         "message": mask_text(str(item.get("message", "")))})
+        if isinstance(item.get("reason"), str) and item["reason"].strip():
+            # why the finding was accepted: written by hand, shown in reports as the justification
+            entries[-1]["reason"] = mask_text(item["reason"].strip())
     return Baseline(entries)
 
 

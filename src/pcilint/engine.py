@@ -32,7 +32,8 @@ from pcilint.checks.base import FileContext, ProjectReporter
 from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
-from pcilint.findings import SEVERITY_RANK, Finding, ScanError, ScanResult, assign_fingerprints
+from pcilint.findings import (SEVERITY_RANK, Finding, ScanError, ScanResult, Suppressed,
+                              assign_fingerprints)
 from pcilint.prefilter import (DependencyGraph, FileDeps, Prefilter, freeze_terms, identifier_terms,
                                import_targets)
 from pcilint.ruleset import Rule, builtin_rules_dir, load_rules, rule_files
@@ -683,13 +684,21 @@ class Scanner:
     def _suppress(self, findings: list[Finding], by_path: dict[str, FileResult],
                   result: ScanResult) -> list[Finding]:
         kept = []
+        hidden: list[Suppressed] = []
         for f in findings:
             fr = by_path.get(f.path)
             sup = fr.suppressions if fr else None
-            if sup is not None and sup.suppresses(f.rule_id, f.line):
+            hit = sup.match(f.rule_id, f.line) if sup is not None else None
+            if hit is not None:
                 result.suppressed += 1
+                hidden.append(Suppressed(f, "inSource", hit.reason, f.path, hit.line))
                 continue
             kept.append(f)
+        shown = _dedupe([h.finding for h in hidden])
+        assign_fingerprints(shown)
+        ids = {id(f) for f in shown}
+        result.suppressed_findings = sorted((h for h in hidden if id(h.finding) in ids),
+                                            key=lambda h: h.finding.sort_key)
         for path, fr in by_path.items():
             if fr.suppressions is not None:
                 for s in fr.suppressions.unused():
