@@ -142,7 +142,8 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
-                      extra_rules=list(rule_paths), cache_dir=cache_dir)
+                      extra_rules=list(rule_paths), cache_dir=cache_dir,
+                      inventory=any(f in ("json", "html", "markdown") for f in formats))
     scanner = Scanner(settings, options)
     scope = Scope(baseline=baseline, update_baseline=update_baseline, diff_rev=diff_rev)
     progress = progress_for(enabled=not quiet)

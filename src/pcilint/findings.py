@@ -166,6 +166,7 @@ class ScanResult:
     unused_suppressions: list[tuple[str, int, str]] = field(default_factory=list)
     # the findings behind ``suppressed`` (inline), then those a baseline accepted (see scope.py)
     suppressed_findings: list[Suppressed] = field(default_factory=list)
+    inventory: dict[str, Any] | None = None  # what was examined (pcilint.inventory), when asked
 
     def by_severity(self) -> dict[str, int]:
         counts: dict[str, int] = {}

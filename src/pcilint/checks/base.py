@@ -333,6 +333,9 @@ class ProjectReporter:
     def __init__(self, line_of: Callable[[str, int], str]) -> None:
         self._line_of = line_of
         self.findings: list[Finding] = []
+        # what the project phase examined, for the scan's inventory (section -> rows of plain
+        # data; see pcilint.inventory): e.g. the webhook check's endpoints and how they verify
+        self.inventory: dict[str, list[Any]] = {}
 
     def report(self, rule: "Rule", path: str, line: int, column: int, end_line: int,
                end_column: int, trace: Iterable[TraceStep] = (), **fields: Any) -> None:

@@ -32,6 +32,8 @@ def to_document(result: ScanResult, ctx: ReportContext | None = None) -> dict:
     doc["suppressed"] = [s.to_json() for s in result.suppressed_findings]
     doc["unused_suppressions"] = [{"path": p, "line": n, "codes": c}
                                   for p, n, c in result.unused_suppressions]
+    if result.inventory is not None:
+        doc["inventory"] = result.inventory
     if ctx is not None and ctx.metadata:
         doc["metadata"] = {"generated_at": ctx.timestamp().strftime("%Y-%m-%dT%H:%M:%SZ"),
                            "scanned_paths": list(ctx.scanned_paths), **ctx.metadata}
