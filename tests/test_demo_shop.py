@@ -71,11 +71,11 @@ def test_demo_review_assesses_every_technical_item_with_evidence():
                       "Regularly update Stripe SDK versions": "fail"}
     evidence = {text: ev for _, text, ev in rows}
     assert "2 webhook endpoints found" in evidence["Implement webhook signature verification"]
-    assert "1 verify the signature" in evidence["Implement webhook signature verification"]
+    assert "1 verifies the signature" in evidence["Implement webhook signature verification"]
     assert "construct_event" in evidence["Implement webhook signature verification"]
     assert "3 outgoing HTTP call sites, 1 http, 1 https, 1 loopback" in evidence[
         "Use HTTPS for all API calls"]
-    assert "1 mount Elements" in evidence["Use Stripe.js for card data collection"]
+    assert "1 mounts Elements" in evidence["Use Stripe.js for card data collection"]
     assert "2 models store Stripe ids" in evidence["Store only tokens and non-sensitive data"]
     assert "5 Stripe calls set amounts" in evidence["Validate all input data"]
     assert page.count("manual: attest</span>") == 5

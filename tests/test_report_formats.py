@@ -262,7 +262,7 @@ def test_html_report_sections_checklist_and_findings():
     webhook_evidence = next(ev for _, text, ev in rows if text.startswith("Implement webhook"))
     assert "48 files" in webhook_evidence and "PCI601" in webhook_evidence
     # positive evidence: what was examined, with locations
-    assert "1 webhook endpoint found (<code>shop/hooks.py:14</code>), 1 verify the signature" \
+    assert "1 webhook endpoint found (<code>shop/hooks.py:14</code>), 1 verifies the signature" \
         in webhook_evidence and "shop/hooks.py:17 construct_event" in webhook_evidence
     # findings: masked snippet, trace and fix guidance from the rule
     assert "sk_live_…StUv" in page

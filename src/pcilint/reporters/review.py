@@ -112,6 +112,17 @@ def fix_blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
+def verb(n: int, singular: str) -> str:
+    """``verb(1, "verifies")`` -> verifies, ``verb(2, "verifies")`` -> verify."""
+    if n == 1:
+        return singular
+    if singular.endswith("ies"):
+        return singular[:-3] + "y"
+    if singular.endswith(("sses", "shes", "ches", "xes")):
+        return singular[:-2]
+    return singular[:-1]
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -210,10 +221,12 @@ def _examined(text: str, inv: dict[str, Any]) -> tuple[list[str], str | None]:
                    c["call"].lower().replace("_", "") or "setupintent" in c["call"].lower()]
         mounting = [t for t in templates if t["mounts"]]
         if templates:
-            ev.append(f"{plural(len(templates), 'template')} load Stripe.js "
-                      f"({_places([_at(t) for t in templates])}); "
-                      f"{len(mounting)} mount Elements or confirm payments in the browser; "
-                      f"{plural(len(posting), 'template')} post card fields to the server.")
+            ev.append(f"{plural(len(templates), 'template')} {verb(len(templates), 'loads')} "
+                      f"Stripe.js ({_places([_at(t) for t in templates])}); "
+                      f"{len(mounting)} {verb(len(mounting), 'mounts')} Elements or "
+                      f"{verb(len(mounting), 'confirms')} payments in the browser; "
+                      f"{plural(len(posting), 'template')} {verb(len(posting), 'posts')} card "
+                      "fields to the server.")
         if hosted:
             ev.append(f"{plural(len(hosted), 'Stripe-hosted Checkout/Payment Link call')} "
                       f"({_places([_at(c) for c in hosted])}).")
@@ -233,7 +246,7 @@ def _examined(text: str, inv: dict[str, Any]) -> tuple[list[str], str | None]:
         how = [f"{h['how'][0]}" for h in verified if h.get("how")]
         ev.append(f"{plural(len(hooks), 'webhook endpoint')} found "
                   f"({_places([_at(h) for h in hooks])}), "
-                  f"{len(verified)} verify the signature"
+                  f"{len(verified)} {verb(len(verified), 'verifies')} the signature"
                   + (f" ({_places(how)})" if how else "") + ".")
         return ev, None
     if text.startswith("Store only tokens"):
@@ -242,7 +255,7 @@ def _examined(text: str, inv: dict[str, Any]) -> tuple[list[str], str | None]:
         if not models and not cards:
             return ev, "no model or table storing payment data found"
         prefixes = sorted({p for m in models for p in m["id_prefixes"]})
-        ev.append(f"{plural(len(models), 'model')} store Stripe ids"
+        ev.append(f"{plural(len(models), 'model')} {verb(len(models), 'stores')} Stripe ids"
                   + (f" ({', '.join(f'`{p}`' for p in prefixes)})" if prefixes else "")
                   + (f": {_places([_at(m, m['model']) for m in models])}"
                      if models else "")
@@ -265,16 +278,19 @@ def _examined(text: str, inv: dict[str, Any]) -> tuple[list[str], str | None]:
                 ev.append(f"{plural(len(dynamic), 'URL')} built at run time cannot be checked "
                           f"statically: {_places(dynamic)}.")
         if stripe_calls:
-            ev.append(f"{plural(stripe_calls, 'Stripe SDK call')} use the SDK's HTTPS API base "
+            ev.append(f"{plural(stripe_calls, 'Stripe SDK call')} {verb(stripe_calls, 'uses')} the "
+                      "SDK's HTTPS API base "
                       "unless a PCI5xx finding says otherwise.")
         return ev, None
     if text.startswith("Validate all input"):
         calls = inv.get("stripe_money_calls", [])
         if not calls:
             return ev, "no Stripe call setting an amount, price, customer or account found"
-        ev.append(f"{plural(len(calls), 'Stripe call')} set amounts, prices, customers or accounts "
+        ev.append(f"{plural(len(calls), 'Stripe call')} {verb(len(calls), 'sets')} amounts, prices, "
+                  "customers or accounts "
                   f"({_places([_at(c, c['call']) for c in calls])}); "
-                  f"{plural(inv.get('client_controlled_params', 0), 'argument')} take a "
+                  f"{plural(inv.get('client_controlled_params', 0), 'argument')} "
+                  f"{verb(inv.get('client_controlled_params', 0), 'takes')} a "
                   "client-controlled value unchecked.")
         return ev, None
     if text.startswith("Regularly update"):
@@ -337,8 +353,8 @@ def _checklist(result: ScanResult, ctx: ReportContext, active: dict[str, list[st
             evidence.append(
                 "No finding from " + "; ".join(f"{rule_family(c)} ({', '.join(active[c])})"
                                                for c in ran)
-                + f" over {plural(result.files_scanned, 'file')} "
-                f"({', '.join(ctx.scanned_paths) or '.'}).")
+                + f" over {plural(result.files_scanned, 'file')} scanned in "
+                f"{', '.join(ctx.scanned_paths) or '.'}.")
         if suppressed:
             evidence.append(f"{plural(len(suppressed), 'finding')} suppressed inline "
                             f"({_count_by_rule([s.finding for s in suppressed])}): see Exceptions.")
