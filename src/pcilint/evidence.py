@@ -72,19 +72,19 @@ def _blame(items: list[Suppressed], cwd: Path) -> None:
 
 
 def rules_digest(rules: list["Rule"]) -> str:
-    """A digest of the active rules (what each finds and reports) and the data tables they use:
-    two reports with the same digest were produced by the same rule set."""
+    """A digest of the active rules (their codes and the files defining them) and the data tables
+    they use: two reports with the same digest were produced by the same rule set.  Computed from
+    the files, so a run whose rules came from the cache gives the same digest."""
     from pcilint.pcidss import table_path
 
     h = hashlib.sha256()
-    for r in sorted(rules, key=lambda r: r.id):
-        h.update(json.dumps([r.id, r.severity, r.kind, r.message, list(r.pci_dss),
-                             repr(sorted(r.params.items()))], default=repr).encode("utf-8"))
-    for data in (table_path(), table_path().parent / "stripe-versions.yaml"):
+    h.update(json.dumps(sorted(r.id for r in rules)).encode("utf-8"))
+    files = sorted({r.source.rpartition(":")[0] or r.source for r in rules})
+    for name in [*files, str(table_path()), str(table_path().parent / "stripe-versions.yaml")]:
         try:
-            h.update(data.read_bytes())
+            h.update(Path(name).read_bytes())
         except OSError:
-            pass
+            h.update(name.encode("utf-8"))
     return "sha256:" + h.hexdigest()[:16]
 
 
