@@ -157,6 +157,26 @@ CLEAN = {
                                         description=request.form["note"],
                                         metadata={"amount": request.form["amount"]})
         """,
+    "a route parameter the framework bounds": """
+        import stripe
+        from fastapi import FastAPI, Query
+
+        app = FastAPI()
+
+        @app.post("/tip")
+        def tip(amount: int = Query(ge=100, le=10_000)):
+            stripe.PaymentIntent.create(amount=amount, currency="eur")
+        """,
+    "the customer stored for the signed-in user and the server's session": """
+        import stripe
+        from flask import request, session
+
+        def pay(order):
+            stripe.PaymentIntent.create(amount=order.total_cents, currency="eur",
+                                        customer=session["stripe_customer_id"],
+                                        receipt_email=request.form["email"])
+            stripe.PaymentIntent.retrieve(request.json["id"])
+        """,
     "test code": """
         import stripe
         from flask import request

@@ -74,6 +74,8 @@ STRIPE_SERVICES = frozenset({"payment_intents", "setup_intents", "charges", "ref
 NOT_FOLLOWED = frozenset({"metadata", "description", "statement_descriptor"})
 VALIDATING_WORD = re.compile(r"(^|_)(validate|validated|check|ensure|verify|assert|clean|guard)(_|$)",
                              re.I)
+#: Keywords of ``Query()``/``Path()``/``Body()``/``Form()``/``Field()`` that bound a value.
+BOUND_KEYWORDS = frozenset({"ge", "gt", "le", "lt", "max_digits", "pattern", "regex", "enum"})
 LEAVING_CALLS = frozenset({"abort", "flask.abort", "raise_for_status", "sys.exit", "exit"})
 
 
@@ -188,6 +190,12 @@ class _Walker:
             default = dotted_name(p.default.func) if isinstance(p.default, cst.Call) else None
             if name in NOT_CLIENT_PARAMS or (ann or "").rsplit(".", 1)[-1] in NOT_CLIENT_ANNOTATIONS \
                     or (default or "").rsplit(".", 1)[-1] in ("Depends", "Security"):
+                continue
+            if isinstance(p.default, cst.Call) and any(
+                    a.keyword is not None and a.keyword.value in BOUND_KEYWORDS
+                    for a in p.default.args):
+                continue  # ``amount: int = Query(ge=100, le=10_000)``: the framework checks bounds
+            if ann and re.match(r"(?:pydantic\.)?con(?:int|float|decimal)$", ann):
                 continue
             scalar = ann in (None, "int", "str", "float", "Decimal", "decimal.Decimal")
             env[name] = V(name, self.line(p), "scalar" if scalar else "container",
