@@ -204,3 +204,73 @@ def test_one_finding_per_argument_line_and_rule():
             stripe.PaymentIntent.create(amount=int(request.form["a"]), currency=request.form["c"])
         """)
     assert [(r, n) for r, n, _ in hits] == [("PCI801", 6)]
+
+
+# -- across functions and modules ---------------------------------------------------------------
+
+def test_a_client_value_passed_to_a_helper_in_the_same_module():
+    result = scan_snippet("""
+        import stripe
+        from flask import request
+
+        def charge(amount, currency="eur"):
+            return stripe.PaymentIntent.create(amount=amount, currency=currency)
+
+        def checked(amount):
+            if not 100 <= amount <= 10_000:
+                raise ValueError(amount)
+            return stripe.PaymentIntent.create(amount=amount, currency="eur")
+
+        def pay():
+            charge(int(request.form["amount"]))
+            checked(int(request.form["amount"]))
+            charge(1000, currency="usd")
+        """, "app/views.py", select=["PCI8"])
+    hits = [(f.rule_id, f.line, f.message) for f in result.findings]
+    assert [(r, n) for r, n, _ in hits] == [("PCI801", 6)], hits
+    assert 'request.form["amount"]' in hits[0][2] and "`amount`" in hits[0][2]
+    (f,) = result.findings
+    assert [s.line for s in f.trace] == [14, 14, 6]
+    assert f.trace[1].note == "passed to charge() as amount"
+
+
+def test_a_client_value_passed_to_a_helper_in_another_module(tmp_path):
+    from conftest import run_json, write_tree
+
+    write_tree(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/billing.py": """\
+            import stripe
+
+
+            class Billing:
+                def refund(self, charge_id, amount):
+                    return stripe.Refund.create(charge=charge_id, amount=amount)
+
+
+            def pay(customer, amount):
+                return stripe.PaymentIntent.create(customer=customer, amount=amount,
+                                                   currency="eur")
+            """,
+        "shop/views.py": """\
+            from flask import request
+
+            from shop.billing import Billing, pay
+
+
+            def checkout(user):
+                pay(user.stripe_customer_id, 2000)
+                pay(request.form["customer"], 2000)
+
+
+            def refund_view(order):
+                Billing().refund(order.charge_id, order.amount)
+            """,
+    })
+    code, doc, _ = run_json(["."], cwd=tmp_path)
+    found = [(f["rule_id"], f["path"], f["line"]) for f in doc["findings"]
+             if f["category"] == "validation"]
+    assert found == [("PCI803", "shop/billing.py", 10)], doc["findings"]
+    (f,) = [f for f in doc["findings"] if f["rule_id"] == "PCI803"]
+    assert f["message"].startswith("client-controlled `request.form[\"customer\"]` (line 8 in shop/views.py) sets `customer`"), f["message"]
+    assert [s["path"] for s in f["trace"]] == ["shop/views.py", "shop/views.py", "shop/billing.py"]

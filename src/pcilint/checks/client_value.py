@@ -30,8 +30,11 @@ Not client-controlled any more (not findings):
 
 Reported at the argument (or dict entry) that receives the value; message fields: ``source`` (where
 the value came from), ``line`` (of that read), ``param`` (the parameter it sets, ``price_data.
-unit_amount``) and ``call``.  Limits: intra-procedural (a value passed to a helper that calls
-Stripe is not followed).
+unit_amount``) and ``call``.
+
+Across functions: a parameter that reaches such an argument (unchecked) makes a per-function
+summary; a call passing a client value for it - in the same module or another one - is reported in
+the project phase at the helper's argument, with the caller's read in the trace (one hop).
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ STRIPE_SERVICES = frozenset({"payment_intents", "setup_intents", "charges", "ref
 NOT_FOLLOWED = frozenset({"metadata", "description", "statement_descriptor"})
 VALIDATING_WORD = re.compile(r"(^|_)(validate|validated|check|ensure|verify|assert|clean|guard)(_|$)",
                              re.I)
+#: Marks a call target named as this module names it (a local function or ``self.method``).
+LOCAL = "@local:"
 #: Keywords of ``Query()``/``Path()``/``Body()``/``Form()``/``Field()`` that bound a value.
 BOUND_KEYWORDS = frozenset({"ge", "gt", "le", "lt", "max_digits", "pattern", "regex", "enum"})
 LEAVING_CALLS = frozenset({"abort", "flask.abort", "raise_for_status", "sys.exit", "exit"})
@@ -86,13 +91,14 @@ class V:
 
     origin: str = ""
     line: int = 0
-    kind: str = "scalar"  # scalar | container | struct
+    kind: str = "scalar"  # scalar | container | struct | param (whatever a caller passes)
     what: str = ""  # how the client controls it: "route parameter", "request model", ...
     fields: dict[str, "V | None"] = field(default_factory=dict)
     items: list["V | None"] = field(default_factory=list)
 
     def client(self) -> bool:
-        return self.kind in ("scalar", "container")
+        """Controlled from outside this function: by the client, or by a caller (``param``)."""
+        return self.kind in ("scalar", "container", "param")
 
 
 def _union(a: V | None, b: V | None) -> V | None:
@@ -100,6 +106,9 @@ def _union(a: V | None, b: V | None) -> V | None:
         return b
     if b is None:
         return a
+    for v in (a, b):
+        if v.kind in ("scalar", "container"):
+            return v
     if a.client():
         return a
     if b.client():
@@ -170,11 +179,15 @@ def _is_route(fn: cst.FunctionDef) -> bool:
 
 
 class _Walker:
-    def __init__(self, check: "ClientValueToStripe", ctx: FileContext, fn: cst.FunctionDef) -> None:
+    def __init__(self, check: "ClientValueToStripe", ctx: FileContext, fn: cst.FunctionDef,
+                 qualname: str = "", cls: str | None = None) -> None:
         self.check = check
         self.ctx = ctx
         self.fn = fn
         self.imports = ctx.imports
+        self.qualname = qualname or fn.name.value
+        self.cls = cls
+        self.param_names: list[str] = []
 
     # -- where values come from -------------------------------------------------------------
     def line(self, node: cst.CSTNode) -> int:
@@ -182,20 +195,32 @@ class _Walker:
 
     def params(self) -> dict[str, V | None]:
         env: dict[str, V | None] = {}
-        if not _is_route(self.fn):
+        route = _is_route(self.fn)
+        for p in list(self.fn.params.posonly_params) + list(self.fn.params.params) \
+                + list(self.fn.params.kwonly_params):
+            self.param_names.append(p.name.value)
+            if p.name.value not in ("self", "cls"):
+                # whatever a caller passes: a summary records where it reaches Stripe
+                env[p.name.value] = V(p.name.value, 0, "param")
+        if not route:
             return env
         for p in list(self.fn.params.params) + list(self.fn.params.kwonly_params):
             name = p.name.value
             ann = dotted_name(p.annotation.annotation) if p.annotation else None
             default = dotted_name(p.default.func) if isinstance(p.default, cst.Call) else None
-            if name in NOT_CLIENT_PARAMS or (ann or "").rsplit(".", 1)[-1] in NOT_CLIENT_ANNOTATIONS \
+            if name in NOT_CLIENT_PARAMS:
+                env.pop(name, None)
+                continue
+            if (ann or "").rsplit(".", 1)[-1] in NOT_CLIENT_ANNOTATIONS \
                     or (default or "").rsplit(".", 1)[-1] in ("Depends", "Security"):
                 continue
             if isinstance(p.default, cst.Call) and any(
                     a.keyword is not None and a.keyword.value in BOUND_KEYWORDS
                     for a in p.default.args):
+                env.pop(name, None)
                 continue  # ``amount: int = Query(ge=100, le=10_000)``: the framework checks bounds
             if ann and re.match(r"(?:pydantic\.)?con(?:int|float|decimal)$", ann):
+                env.pop(name, None)
                 continue
             scalar = ann in (None, "int", "str", "float", "Decimal", "decimal.Decimal")
             env[name] = V(name, self.line(p), "scalar" if scalar else "container",
@@ -444,6 +469,8 @@ class _Walker:
             return V(f"{base.origin}.{attr}", self.line(e), what=base.what)
         if base.kind == "struct":
             return None
+        if base.kind == "param" and attr in ("objects", "query", "id", "pk", "user"):
+            return None  # a model class or an object's identity, not a submitted value
         return base
 
     def call(self, e: cst.Call, env: dict[str, V | None]) -> V | None:
@@ -457,6 +484,9 @@ class _Walker:
         raw = dotted_name(func)
         qualified = self.imports.resolve(raw) if raw else None
         self.check.sink(self, e, raw, qualified, args)
+        if raw and not self.check.is_stripe_call(raw, qualified) and any(
+                v is not None and v.kind in ("scalar", "container", "param") for v in args):
+            self.check.call_site(self, e, raw, qualified or raw, args)
         if isinstance(func, cst.Attribute):
             recv = self.ev(func.value, env)
             method = func.attr.value
@@ -491,6 +521,8 @@ class ClientValueToStripe(CheckKind):
     """A client-controlled value reaches a money or object parameter of a Stripe call."""
 
     kind = "client-value-to-stripe"
+    # a helper's file asks for its importers (need_importers) when a parameter reaches Stripe
+    DECLARES_DEPENDENCIES = True
     PARAMS = {
         "params": Param("list[str]", required=True,
                         doc="Stripe call parameters (keyword names, also inside price_data, "
@@ -550,19 +582,128 @@ class ClientValueToStripe(CheckKind):
                 self.struct(w, node, item, prefix.rstrip(".") + "[]." if prefix else "[].", shown)
 
     def report(self, w: _Walker, node: cst.CSTNode, param: str, v: V, shown: str) -> None:
+        if v.kind == "param":
+            # reached from a parameter: a finding only where a caller passes a client value
+            line, col, end_line, end_col = w.ctx.position(node, w.fn)
+            w.ctx.shared.setdefault(self._key, {"summaries": {}, "calls": []})["summaries"] \
+                .setdefault(w.qualname, {"params": w.param_names, "method": w.cls is not None,
+                                         "hits": []})["hits"].append(
+                    (v.origin, param, line, col, end_line, end_col, shown))
+            return
         source = f"`{v.origin}`" + (f" ({v.what})" if v.what else "")
         trace = [TraceStep(w.ctx.path, v.line, f"{source} is controlled by the client")]
         line, col, end_line, end_col = w.ctx.position(node, w.fn)
         w.ctx.report(self.rule, line=line, column=col, end_line=end_line, end_column=end_col,
                      trace=trace, source=source, line_of_source=v.line, param=param, call=shown)
 
+    def call_site(self, w: _Walker, call: cst.Call, raw: str, qualified: str,
+                  values: list[V | None]) -> None:
+        """A call that passes client values to a function that may be the project's: the project
+        phase joins it with the callee's summary."""
+        args: list[tuple[str, str, int, str]] = []  # (index or keyword, origin, line, what)
+        for i, (arg, v) in enumerate(zip(call.args, values)):
+            if v is None or v.kind not in ("scalar", "container") or arg.star:
+                continue
+            args.append((arg.keyword.value if arg.keyword else str(i), v.origin, v.line, v.what))
+        if not args:
+            return
+        if raw.startswith("self.") and raw.count(".") == 1 and w.cls:
+            target = f"{LOCAL}{w.cls}.{raw[5:]}"
+        elif qualified == raw and not w.imports.is_imported(raw.split(".")[0]):
+            target = LOCAL + raw  # of this module (or a builtin, a method: never summarised)
+        else:
+            target = qualified
+        line = w.ctx.position(call, w.fn)[0]
+        w.ctx.shared.setdefault(self._key, {"summaries": {}, "calls": []})["calls"].append(
+            (target, line, tuple(args)))
+
+    @property
+    def _key(self) -> str:
+        return f"client-value:{self.rule.id}"
+
+    def project_facts(self, ctx: FileContext) -> Any:
+        facts = ctx.shared.get(self._key)
+        if not facts or not (facts["summaries"] or facts["calls"]):
+            return None
+        from pcilint.analysis.webhooks import absolute, module_name
+
+        module, is_package = module_name(ctx.path)
+
+        def full(target: str) -> str:
+            if target.startswith(LOCAL):
+                rest = target[len(LOCAL):]
+                return f"{module}.{rest}" if module else rest
+            return absolute(target, module, is_package)
+
+        facts = {**facts, "module": module,
+                 "calls": [(full(t), n, a) for t, n, a in facts["calls"]]}
+        if facts["summaries"]:
+            # callers elsewhere pass client values into these functions: analyse the importers
+            ctx.need_importers(carries=None)
+        return facts
+
+    def check_project(self, facts: dict[str, Any], report: Any) -> None:
+        index: dict[str, list[tuple[str, dict]]] = {}
+        for path, f in facts.items():
+            for qualname, summary in f["summaries"].items():
+                full = f"{f['module']}.{qualname}" if f["module"] else qualname
+                parts = full.split(".")
+                for i in range(len(parts)):
+                    index.setdefault(".".join(parts[i:]), []).append((path, summary))
+        if not index:
+            return
+        for caller, f in facts.items():
+            for target, line, args in f["calls"]:
+                parts = target.split(".")
+                found: list[tuple[str, dict]] = []
+                for i in range(max(1, len(parts) - 1)):
+                    found = index.get(".".join(parts[i:]), [])
+                    if found:
+                        break
+                if len(found) != 1:
+                    continue  # unknown, or ambiguous: no guess
+                path, summary = found[0]
+                names = [n for n in summary["params"] if not (summary["method"] and n in
+                                                               ("self", "cls"))]
+                passed = {}
+                for key, origin, oline, what in args:
+                    name = names[int(key)] if key.isdigit() and int(key) < len(names) else key
+                    passed[name] = (origin, oline, what)
+                for pname, param, hline, col, end_line, end_col, shown in summary["hits"]:
+                    if pname not in passed:
+                        continue
+                    origin, oline, what = passed[pname]
+                    source = f"`{origin}`" + (f" ({what})" if what else "")
+                    elsewhere = caller != path
+                    trace = [TraceStep(caller, oline, f"{source} is controlled by the client"),
+                             TraceStep(caller, line, f"passed to {target.rsplit('.', 1)[-1]}() as {pname}"),
+                             TraceStep(path, hline, f"sets `{param}` of {shown}")]
+                    report.report(self.rule, path, hline, col, end_line, end_col, trace=trace,
+                                  source=source,
+                                  line_of_source=f"{oline} in {caller}" if elsewhere else oline,
+                                  param=param, call=shown)
+
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
         if ctx.is_test:
             return None
         check = self
+        classes: list[str] = []
+        functions: list[str] = []
 
         class Visitor(cst.BatchableCSTVisitor):
+            def visit_ClassDef(self, node: cst.ClassDef) -> None:
+                classes.append(node.name.value)
+
+            def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+                classes.pop()
+
             def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-                _Walker(check, ctx, node).run()
+                qual = ".".join([*classes[-1:], node.name.value]) if not functions else ""
+                _Walker(check, ctx, node, qual or f"<nested>.{node.name.value}",
+                        classes[-1] if classes and not functions else None).run()
+                functions.append(node.name.value)
+
+            def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+                functions.pop()
 
         return Visitor()
