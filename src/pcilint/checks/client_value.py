@@ -268,8 +268,10 @@ class _Walker:
                 it = self.ev(s.iter, env)
                 inner = dict(env)
                 elem = None
-                if it is not None and it.client():
-                    elem = V(f"an element of {it.origin}", it.line)
+                if it is not None and it.kind == "param":
+                    elem = it
+                elif it is not None and it.client():
+                    elem = V(f"an element of {it.origin}", it.line, what=it.what)
                 elif it is not None and it.items:
                     for i in it.items:
                         elem = _union(elem, i)
@@ -438,8 +440,10 @@ class _Walker:
         if isinstance(e, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
             for f in _comp_fors(e.for_in):
                 it = self.ev(f.iter, env)
+                if it is not None and it.kind == "param":
+                    return it
                 if it is not None and it.client():
-                    return V(it.origin, it.line, "container")
+                    return V(it.origin, it.line, "container", what=it.what)
             return None
         if isinstance(e, cst.NamedExpr):
             v = self.ev(e.value, env)
@@ -506,6 +510,17 @@ class _Walker:
         if name in ("dict",) and args:
             return args[0]
         return None
+
+
+def _module_names(ctx: FileContext) -> frozenset[str]:
+    """Names of the module's top-level functions and classes (computed once per file)."""
+    names = ctx.shared.get("client-value-module-names")
+    if names is None:
+        assert ctx.module is not None
+        names = frozenset(s.name.value for s in ctx.module.body
+                          if isinstance(s, (cst.FunctionDef, cst.ClassDef)))
+        ctx.shared["client-value-module-names"] = names
+    return names
 
 
 def _comp_fors(f: Any) -> list[Any]:
@@ -607,12 +622,15 @@ class ClientValueToStripe(CheckKind):
             args.append((arg.keyword.value if arg.keyword else str(i), v.origin, v.line, v.what))
         if not args:
             return
+        head = raw.split(".")[0]
         if raw.startswith("self.") and raw.count(".") == 1 and w.cls:
             target = f"{LOCAL}{w.cls}.{raw[5:]}"
-        elif qualified == raw and not w.imports.is_imported(raw.split(".")[0]):
-            target = LOCAL + raw  # of this module (or a builtin, a method: never summarised)
-        else:
+        elif w.imports.is_imported(head):
             target = qualified
+        elif head in _module_names(w.ctx):
+            target = LOCAL + raw  # a function or class of this module
+        else:
+            return  # a builtin, or a method of an object we cannot type: never summarised
         line = w.ctx.position(call, w.fn)[0]
         w.ctx.shared.setdefault(self._key, {"summaries": {}, "calls": []})["calls"].append(
             (target, line, tuple(args)))
