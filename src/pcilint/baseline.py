@@ -55,7 +55,8 @@ def document(entries: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
-def write_baseline(path: Path, findings: list[Finding], keep: list[dict[str, str]] = ()) -> int:
+def write_baseline(path: Path, findings: list[Finding], keep: list[dict[str, str]] = (),
+                   reasons: dict[str, str] | None = None) -> int:
     """Write the baseline of ``findings`` (plus ``keep``: entries of files this run did not scan).
 
     Returns the number of entries written.
@@ -65,6 +66,8 @@ def write_baseline(path: Path, findings: list[Finding], keep: list[dict[str, str
     for f in findings:
         if f.fingerprint:
             entries[f.fingerprint] = entry(f)
+            if reasons and reasons.get(f.fingerprint):
+                entries[f.fingerprint]["reason"] = mask_text(reasons[f.fingerprint])
     doc = document(list(entries.values()))
     write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return len(doc["findings"])

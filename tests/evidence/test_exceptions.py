@@ -131,3 +131,15 @@ def test_outside_git_the_revision_is_unknown(tmp_path):
     write_tree(tmp_path, {"a.py": "x = 1\n"})
     _, out, _ = run_cli(["check", "--format", "json", "--no-cache", "."], cwd=tmp_path)
     assert json.loads(out)["metadata"]["revision"] is None
+
+
+def test_update_baseline_keeps_hand_written_reasons(repo):
+    run_cli(["baseline", "create", "-o", "base.json", "."], cwd=repo)
+    base = json.loads((repo / "base.json").read_text())
+    base["findings"][0]["reason"] = "accepted until the Q3 key rotation"
+    (repo / "base.json").write_text(json.dumps(base, indent=2))
+    code, _, _ = run_cli(["check", "--no-cache", "--baseline", "base.json", "--update-baseline",
+                          "."], cwd=repo)
+    assert code == 0
+    rewritten = json.loads((repo / "base.json").read_text())["findings"]
+    assert [e.get("reason") for e in rewritten] == ["accepted until the Q3 key rotation"]
