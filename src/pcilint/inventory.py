@@ -80,6 +80,7 @@ def visitor(ctx: Any, facts: dict[str, list]) -> Any:
     import libcst as cst
 
     from pcilint.analysis.bindings import bindings_for
+    from pcilint.checks.client_value import READ_METHODS
     from pcilint.analysis.imports import dotted_name
 
     http = facts.setdefault("http_calls", [])
@@ -113,6 +114,8 @@ def visitor(ctx: Any, facts: dict[str, list]) -> Any:
                 http.append((line(node), qualified, kind))
                 return
             parts = qualified.split(".")
+            if parts[-1] in READ_METHODS or parts[-1].startswith(("list_", "retrieve_")):
+                return  # a read: its amounts and customers are filters
             if parts[0] == "stripe" or (len(parts) >= 3 and parts[-1] in STRIPE_WRITES
                                         and any(p in STRIPE_SERVICES for p in parts[1:-1])):
                 params = sorted({a.keyword.value for a in node.args if a.keyword is not None

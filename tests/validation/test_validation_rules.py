@@ -177,6 +177,17 @@ CLEAN = {
                                         receipt_email=request.form["email"])
             stripe.PaymentIntent.retrieve(request.json["id"])
         """,
+    "filters of Stripe reads": """
+        import stripe
+        from flask import request
+
+        def prices():
+            return stripe.Price.list(currency=request.args["currency"], active=True)
+
+        def invoice_preview(user):
+            return stripe.Invoice.upcoming(customer=user.stripe_customer_id,
+                                           subscription_items=[{"price": request.args["price"]}])
+        """,
     "test code": """
         import stripe
         from flask import request

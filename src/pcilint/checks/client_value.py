@@ -77,6 +77,9 @@ STRIPE_SERVICES = frozenset({"payment_intents", "setup_intents", "charges", "ref
 NOT_FOLLOWED = frozenset({"metadata", "description", "statement_descriptor"})
 VALIDATING_WORD = re.compile(r"(^|_)(validate|validated|check|ensure|verify|assert|clean|guard)(_|$)",
                              re.I)
+#: Stripe methods that read: their ``currency``/``customer`` are filters, not what is charged.
+READ_METHODS = frozenset({"list", "retrieve", "search", "auto_paging_iter", "upcoming",
+                          "upcoming_lines", "preview", "list_line_items", "construct_from"})
 #: Marks a call target named as this module names it (a local function or ``self.method``).
 LOCAL = "@local:"
 #: Keywords of ``Query()``/``Path()``/``Body()``/``Form()``/``Field()`` that bound a value.
@@ -558,6 +561,9 @@ class ClientValueToStripe(CheckKind):
     def is_stripe_call(self, raw: str | None, qualified: str | None) -> bool:
         if not raw:
             return False
+        last = raw.rsplit(".", 1)[-1]
+        if last in READ_METHODS or last.startswith(("list_", "retrieve_")):
+            return False  # filters of a read (``Price.list(currency=...)``) charge nobody
         if qualified and matches_any(qualified, self.calls):
             return True
         parts = raw.split(".")
