@@ -97,10 +97,33 @@ def sample_findings() -> list[Finding]:
     return findings
 
 
+def sample_inventory() -> dict:
+    """What a real scan of the sample would have examined (pcilint.inventory.aggregate's shape)."""
+    return {
+        "version": 1, "files_examined": 48,
+        "http_calls": {"total": 2, "by_scheme": {"https": 1, "loopback": 1},
+                       "sites": [{"path": "shop/client.py", "line": 4, "call": "requests.get",
+                                  "scheme": "https"},
+                                 {"path": "shop/client.py", "line": 9, "call": "requests.get",
+                                  "scheme": "loopback"}]},
+        "stripe_js_templates": [{"path": "templates/pay.html", "line": 3, "loads_stripe_js": True,
+                                 "mounts": True}],
+        "templates_posting_card_fields": [],
+        "stripe_id_models": [{"path": "shop/models.py", "line": 5, "model": "Order",
+                              "fields": ["stripe_customer_id"], "id_prefixes": ["cus_"]}],
+        "card_data_fields": ["shop/models.py:12"],
+        "stripe_money_calls": [], "client_controlled_params": 0,
+        "webhook_endpoints": [{"path": "shop/hooks.py", "line": 14, "handler": "stripe_webhook",
+                               "verified": True, "how": ["shop/hooks.py:17 construct_event"]}],
+        "stripe_requirements": [], "raw_card_to_stripe_calls": 0,
+    }
+
+
 def sample_result() -> ScanResult:
     return ScanResult(findings=sample_findings(),
                       errors=[ScanError("shop/legacy/broken.py", "syntax error at line 3: bad input")],
-                      files_scanned=48, files_discovered=49, duration_s=0.84, suppressed=1)
+                      files_scanned=48, files_discovered=49, duration_s=0.84, suppressed=1,
+                      inventory=sample_inventory())
 
 
 def sample_context(**overrides) -> ReportContext:

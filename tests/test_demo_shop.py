@@ -25,6 +25,7 @@ EXPECTED = {
     ("PCI405", D + "templates/checkout.html", 8),  # <input name="card_number">
     ("PCI405", D + "templates/checkout.html", 9),  # <input name="cvc">
     ("PCI901", D + "requirements.txt", 5),      # stripe==2.55.0: a major past the support window
+    ("PCI801", D + "shop/payments.py", 57),     # amount=int(request.form["amount"]): tampering
 }
 
 
@@ -41,7 +42,7 @@ def test_demo_covers_every_category():
     _, doc, _ = run_json([D], cwd=REPO)
     assert {f["category"] for f in doc["findings"]} == {
         "logging", "storage", "caching", "transmission", "transport", "webhook", "secrets",
-        "dependencies"}
+        "validation", "dependencies"}
 
 
 def test_demo_trace_leads_from_the_request_to_the_helper_in_another_module():
@@ -50,3 +51,31 @@ def test_demo_trace_leads_from_the_request_to_the_helper_in_another_module():
     steps = [(s["path"], s["line"]) for s in audit["trace"]]
     assert steps[0] == (D + "shop/payments.py", 19)
     assert steps[-1] == (D + "shop/audit.py", 10)
+
+
+def test_demo_review_assesses_every_technical_item_with_evidence():
+    import re
+
+    from conftest import run_cli
+
+    code, page, _ = run_cli(["check", D, "--format", "html", "--no-cache"], cwd=REPO)
+    assert code == 1
+    rows = re.findall(r"<tr><td><span class=\"status (\w+)\">[^<]*</span></td><td><strong>([^<]+)"
+                      r"</strong></td><td><ul class='evidence'>(.*?)</ul>", page, re.S)
+    status = {text: cls for cls, text, _ in rows}
+    assert status == {"Use Stripe.js for card data collection": "fail",
+                      "Implement webhook signature verification": "fail",
+                      "Store only tokens and non-sensitive data": "fail",
+                      "Use HTTPS for all API calls": "fail",
+                      "Validate all input data": "fail",
+                      "Regularly update Stripe SDK versions": "fail"}
+    evidence = {text: ev for _, text, ev in rows}
+    assert "2 webhook endpoints found" in evidence["Implement webhook signature verification"]
+    assert "1 verifies the signature" in evidence["Implement webhook signature verification"]
+    assert "construct_event" in evidence["Implement webhook signature verification"]
+    assert "3 outgoing HTTP call sites, 1 http, 1 https, 1 loopback" in evidence[
+        "Use HTTPS for all API calls"]
+    assert "1 mounts Elements" in evidence["Use Stripe.js for card data collection"]
+    assert "2 models store Stripe ids" in evidence["Store only tokens and non-sensitive data"]
+    assert "5 Stripe calls set amounts" in evidence["Validate all input data"]
+    assert page.count("manual: attest</span>") == 5

@@ -12,8 +12,8 @@ import pytest
 from conftest import REPO, run_cli, write_tree
 from pcilint.findings import Finding, ScanResult, TraceStep, assign_fingerprints
 from pcilint.reporters import FORMATS, get_renderer
-from report_fixtures import (make_rule, sample_context, sample_findings, sample_result,
-                             sample_rules)
+from report_fixtures import (make_rule, sample_context, sample_findings, sample_inventory,
+                             sample_result, sample_rules)
 
 # CI lays shared/ beside the repository (<repo>/../shared); a worktree may sit deeper, so look in
 # every ancestor, nearest first.
@@ -242,7 +242,7 @@ def test_html_report_is_self_contained():
 def test_html_report_sections_checklist_and_findings():
     page = render("html")
     for heading in ("Summary", "Compliance checklist", "Findings by category",
-                    "PCI DSS v4.0 requirements touched", "Findings", "Scan errors", "Scan metadata"):
+                    "PCI DSS v4.0.1 requirements touched", "Findings", "Scan errors", "Scan metadata"):
         assert f"<h2>{heading}</h2>" in page, heading
     # one section per requirement touched, and none for requirements nobody cites
     for req in ("3.2.1", "3.3.1", "3.5.1", "4.2.1", "8.6.2", "12.5.2"):
@@ -260,7 +260,10 @@ def test_html_report_sections_checklist_and_findings():
                       "Validate all input data": "na",
                       "Regularly update Stripe SDK versions": "na"}  # no PCI9xx rule in the sample
     webhook_evidence = next(ev for _, text, ev in rows if text.startswith("Implement webhook"))
-    assert "48 files scanned" in webhook_evidence and "PCI601" in webhook_evidence
+    assert "48 files" in webhook_evidence and "PCI601" in webhook_evidence
+    # positive evidence: what was examined, with locations
+    assert "1 webhook endpoint found (<code>shop/hooks.py:14</code>), 1 verifies the signature" \
+        in webhook_evidence and "shop/hooks.py:17 construct_event" in webhook_evidence
     # findings: masked snippet, trace and fix guidance from the rule
     assert "sk_live_…StUv" in page
     assert "card_number read from request.form" in page
@@ -295,9 +298,37 @@ def test_report_checklist_not_assessed_without_active_rules():
     from pcilint.reporters.review import build_review
 
     ctx = sample_context(rules=[r for r in sample_rules() if r.category != "webhook"])
-    items = {i.text: i for i in build_review(ScanResult(files_scanned=5), ctx).checklist}
+    items = {i.text: i for i in build_review(ScanResult(files_scanned=5,
+                                                        inventory=sample_inventory()),
+                                             ctx).checklist}
     assert items["Implement webhook signature verification"].status == "not assessed"
     assert items["Use HTTPS for all API calls"].status == "pass"
+    assert "2 outgoing HTTP call sites, 1 https, 1 loopback." in items[
+        "Use HTTPS for all API calls"].evidence
+
+
+def test_report_checklist_never_passes_on_nothing():
+    from pcilint.inventory import aggregate
+    from pcilint.reporters.review import build_review
+
+    # zero findings but no inventory: not evidence of anything
+    items = {i.text: i for i in build_review(ScanResult(files_scanned=5), sample_context()).checklist}
+    assert {i.status for i in items.values()} == {"not assessed"}
+    # an inventory that found nothing relevant: not applicable, saying what was not found
+    empty = ScanResult(files_scanned=5, inventory=aggregate({}, [], [], 5))
+    items = {i.text: i for i in build_review(empty, sample_context()).checklist}
+    hook = items["Implement webhook signature verification"]
+    assert hook.status == "not applicable"
+    assert hook.evidence[0] == "Not applicable (no webhook endpoint found in 5 files scanned)."
+    assert items["Use HTTPS for all API calls"].status == "not applicable"
+    assert items["Use Stripe.js for card data collection"].status == "not applicable"
+    # one unverified endpoint found but no finding (rule inactive elsewhere): still evidence
+    inv = aggregate({}, [{"path": "a.py", "line": 3, "handler": "h", "verified": False, "how": []}],
+                    [], 5)
+    items = {i.text: i for i in build_review(ScanResult(files_scanned=5, inventory=inv),
+                                             sample_context()).checklist}
+    assert "1 webhook endpoint found (`a.py:3`), 0 verify the signature." in items[
+        "Implement webhook signature verification"].evidence
 
 
 def test_report_checklist_assesses_sdk_updates_with_the_dependency_rules():
@@ -306,8 +337,13 @@ def test_report_checklist_assesses_sdk_updates_with_the_dependency_rules():
     rule = make_rule("PCI901", "outdated-stripe-sdk", "dependencies", "medium", ("6.3.3",),
                      "A stripe requirement only allows unsupported majors.", "Upgrade the SDK.")
     ctx = sample_context(rules=[*sample_rules(), rule])
-    clean = {i.text: i for i in build_review(ScanResult(files_scanned=5), ctx).checklist}
+    inv = {**sample_inventory(), "stripe_requirements": [
+        {"path": "requirements.txt", "line": 2, "requirement": "stripe==12.1.0", "locked": False}]}
+    clean = {i.text: i for i in build_review(ScanResult(files_scanned=5, inventory=inv),
+                                             ctx).checklist}
     assert clean["Regularly update Stripe SDK versions"].status == "pass"
+    assert "1 `stripe` requirement (`requirements.txt:2 stripe==12.1.0`)." in clean[
+        "Regularly update Stripe SDK versions"].evidence
     assert "PCI9xx dependencies (PCI901)" in " ".join(clean["Regularly update Stripe SDK versions"]
                                                        .evidence)
     outdated = Finding("PCI901", "dependencies", "medium", "requirements.txt", 2, 1, 2, 15,
@@ -327,7 +363,7 @@ def test_report_checklist_assesses_sdk_updates_with_the_dependency_rules():
 def test_markdown_report_is_organised_like_the_html_one():
     md = render("markdown")
     order = ["## pcilint security review: 7 findings", "### Compliance checklist",
-             "### Findings by category", "### PCI DSS v4.0 requirements touched", "### Findings\n",
+             "### Findings by category", "### PCI DSS v4.0.1 requirements touched", "### Findings\n",
              "### Scan errors", "Scan metadata"]
     positions = [md.index(h) for h in order]
     assert positions == sorted(positions)

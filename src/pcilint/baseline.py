@@ -55,7 +55,8 @@ def document(entries: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
-def write_baseline(path: Path, findings: list[Finding], keep: list[dict[str, str]] = ()) -> int:
+def write_baseline(path: Path, findings: list[Finding], keep: list[dict[str, str]] = (),
+                   reasons: dict[str, str] | None = None) -> int:
     """Write the baseline of ``findings`` (plus ``keep``: entries of files this run did not scan).
 
     Returns the number of entries written.
@@ -65,6 +66,8 @@ def write_baseline(path: Path, findings: list[Finding], keep: list[dict[str, str
     for f in findings:
         if f.fingerprint:
             entries[f.fingerprint] = entry(f)
+            if reasons and reasons.get(f.fingerprint):
+                entries[f.fingerprint]["reason"] = mask_text(reasons[f.fingerprint])
     doc = document(list(entries.values()))
     write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return len(doc["findings"])
@@ -98,6 +101,9 @@ def load_baseline(path: Path) -> Baseline:
                         "rule_id": str(item.get("rule_id", "")),
                         "path": str(item.get("path", "")),
                         "message": mask_text(str(item.get("message", "")))})
+        if isinstance(item.get("reason"), str) and item["reason"].strip():
+            # why the finding was accepted: written by hand, shown in reports as the justification
+            entries[-1]["reason"] = mask_text(item["reason"].strip())
     return Baseline(entries)
 
 

@@ -78,7 +78,8 @@ def main() -> None:
 @click.option("--show-trace", is_flag=True, help="Show how card data reached each sink.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option("--warn-unused-ignores", is_flag=True,
-              help="Report `# pcilint: ignore` comments that suppressed nothing.")
+              help="Report `# pcilint: ignore` comments that suppressed nothing (configuration "
+                   "`warn_unused_ignores = \"fail\"` also fails the run on them).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=5 * 1024 * 1024,
               show_default=True, help="Skip files larger than this many bytes.")
 @click.option("--file-timeout", type=float, default=60.0, show_default=True,
@@ -141,7 +142,8 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
-                      extra_rules=list(rule_paths), cache_dir=cache_dir)
+                      extra_rules=list(rule_paths), cache_dir=cache_dir,
+                      inventory=any(f in ("json", "html", "markdown") for f in formats))
     scanner = Scanner(settings, options)
     scope = Scope(baseline=baseline, update_baseline=update_baseline, diff_rev=diff_rev)
     progress = progress_for(enabled=not quiet)
@@ -150,17 +152,27 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     finally:
         if progress is not None:
             progress.close()
-    if not warn_unused_ignores:
+    unused_mode = settings.warn_unused_ignores
+    if warn_unused_ignores and unused_mode == "off":
+        unused_mode = "warn"
+    if unused_mode == "off":
         result.unused_suppressions = []
     narrowed = scope.apply(result, paths)
     for note in narrowed.notes:
         click.echo(f"pcilint: {note}", err=True)
     threshold = fail_on or settings.fail_on
+    from pcilint import evidence
+
+    evidence.add_exceptions(result, narrowed, Path.cwd())
+    config_used = evidence.configuration(settings, options.select, options.extend_ignore, threshold)
+    config_used["warn_unused_ignores"] = unused_mode
     ctx = ReportContext(rules=scanner.rules, show_trace=show_trace, statistics=statistics,
                         config_source=settings.source, scanned_paths=[str(p) for p in paths],
                         fail_on=threshold, baseline_path=narrowed.baseline_path,
                         baselined=narrowed.baselined, diff_rev=narrowed.diff_rev,
-                        outside_diff=narrowed.outside_diff, cwd=os.getcwd())
+                        outside_diff=narrowed.outside_diff, cwd=os.getcwd(),
+                        metadata=evidence.scan_metadata(paths, Path.cwd(), scanner.rules,
+                                                        config_used))
     for i, fmt in enumerate(formats):
         text = get_renderer(fmt)(result, ctx)
         if fmt == "text" and quiet:
@@ -181,6 +193,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
         for path, line, codes in result.unused_suppressions:
             click.echo(f"pcilint: {path}:{line}: unused suppression ({codes})", err=True)
     failing = any(severity_at_least(f.severity, threshold) for f in result.findings)
+    failing = failing or (unused_mode == "fail" and bool(result.unused_suppressions))
     return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
 
 

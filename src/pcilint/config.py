@@ -36,7 +36,10 @@ KEYS = {
     "sanitizers": "extra function names whose result is no longer card data",
     "dependencies": "the PCI9xx support window: {versions_file, min_supported_major, "
                     "max_api_version_age_days}",
+    "warn_unused_ignores": "report `# pcilint: ignore` comments that suppress nothing: false "
+                           "(default), true (warn) or \"fail\" (warn and fail the run)",
 }
+UNUSED_IGNORES = ("off", "warn", "fail")
 DEPENDENCY_KEYS = ("versions_file", "min_supported_major", "max_api_version_age_days")
 
 
@@ -51,6 +54,7 @@ class Settings:
     sensitive_names: dict[str, list[str]] = field(default_factory=dict)
     sanitizers: list[str] = field(default_factory=list)
     dependencies: DependencySettings | None = None  # [tool.pcilint.dependencies]
+    warn_unused_ignores: str = "off"  # off, warn, fail
     source: str | None = None  # the config file these came from
     root: Path | None = None  # directory of the config file (patterns are relative to it)
     lines: dict[str, int] = field(default_factory=dict)  # key -> line in the config file
@@ -220,6 +224,14 @@ def _settings_from(data: dict[str, Any], display: str, root: Path, line_of: Any)
         settings.sanitizers = str_list("sanitizers")
     if "dependencies" in data:
         settings.dependencies = _dependency_settings(data["dependencies"], display, root, line_of)
+    if "warn_unused_ignores" in data:
+        value = data["warn_unused_ignores"]
+        if value is True or value is False:
+            settings.warn_unused_ignores = "warn" if value else "off"
+        elif value in UNUSED_IGNORES:
+            settings.warn_unused_ignores = value
+        else:
+            raise fail("warn_unused_ignores", 'must be true, false or "fail"')
     return settings
 
 

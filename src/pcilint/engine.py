@@ -32,7 +32,8 @@ from pcilint.checks.base import FileContext, ProjectReporter
 from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
-from pcilint.findings import SEVERITY_RANK, Finding, ScanError, ScanResult, assign_fingerprints
+from pcilint.findings import (SEVERITY_RANK, Finding, ScanError, ScanResult, Suppressed,
+                              assign_fingerprints)
 from pcilint.prefilter import (DependencyGraph, FileDeps, Prefilter, freeze_terms, identifier_terms,
                                import_targets)
 from pcilint.ruleset import Rule, builtin_rules_dir, load_rules, rule_files
@@ -70,6 +71,7 @@ class Options:
     include_builtin_rules: bool = True
     cache_dir: Path | None = None  # None = no result cache
     prefilter: bool = True  # False parses every file (the prefilter-equivalence test uses it)
+    inventory: bool = False  # collect what was examined (pcilint.inventory) for the reports
 
 
 @dataclass
@@ -82,6 +84,7 @@ class FileResult:
     suppressions: SuppressionMap | None = None
     digest: str = ""  # of the bytes analysed (the cache key's content part)
     deps: FileDeps | None = None  # imports and declared needs, when a project phase may need them
+    inventory: dict[str, list] = field(default_factory=dict)  # what was examined (inventory.py)
 
 
 class _LazyFacts(dict):
@@ -215,7 +218,8 @@ class Scanner:
             repr((s.select, s.ignore, sorted(s.per_file_ignores.items()),
                   sorted(s.sensitive_names.items()), s.sanitizers, str(s.root))),
             repr(s.dependencies),  # the PCI9xx window (with the digest of a configured table)
-            repr((o.select, o.extend_ignore, o.max_file_size, o.file_timeout, o.prefilter)))
+            repr((o.select, o.extend_ignore, o.max_file_size, o.file_timeout, o.prefilter,
+                  o.inventory)))
 
     # -- one file -------------------------------------------------------------------------------
     def rules_for(self, path: str, file_kind: str) -> list[Rule]:
@@ -252,7 +256,15 @@ class Scanner:
                 matching = [r for r in rules if id(r) in kept]
             skipped = tuple(r.id for r in rules if id(r) not in kept and self.plans[r.id].project)
             rules = matching
-        if not rules and (file_kind != "python" or _compiles(text)):
+        inventory = None
+        if self.options.inventory:
+            from pcilint import inventory
+
+            if file_kind != "python":
+                inventory.text_facts(path, text, file_kind, result.inventory)
+        if not rules and not (inventory is not None and file_kind == "python"
+                              and inventory.wants_parse(text)) \
+                and (file_kind != "python" or _compiles(text)):
             # (A Python file CPython cannot parse takes the libcst path below, so a broken file is
             # reported under `errors` whether or not it matches the prefilter.)
             result.scanned = True
@@ -281,6 +293,8 @@ class Scanner:
         ctx = FileContext(path, text, file_kind, self.settings, module)
         if module is not None:
             visitors = [v for v in (r.check.visitor(ctx) for r in rules) if v is not None]
+            if inventory is not None:
+                visitors.append(inventory.visitor(ctx, result.inventory))
             if visitors:
                 _visit_batched(module, visitors)
             result.suppressions = python_suppressions(text)
@@ -398,10 +412,18 @@ class Scanner:
             if fr.scanned:
                 result.files_scanned += 1
             findings += fr.findings
+        self._project_inventory: dict[str, list] = {}
         findings += self._project_phase(by_path, {f.display: f for f in files})
         findings = self._suppress(findings, by_path, result)
         result.findings = sorted(_dedupe(findings), key=lambda f: f.sort_key)
         assign_fingerprints(result.findings)
+        if self.options.inventory:
+            from pcilint.inventory import aggregate
+
+            result.inventory = aggregate(
+                {p: fr.inventory for p, fr in by_path.items() if fr.inventory},
+                self._project_inventory.get("webhook_endpoints"), result.findings,
+                result.files_scanned)
         result.errors.sort(key=lambda e: (e.path, e.message))
         result.duration_s = time.perf_counter() - started
         return result
@@ -561,7 +583,7 @@ class Scanner:
                     or not (fr.error is None or fr.error.startswith(_CACHEABLE_ERRORS))):
                 continue
             if (not fr.findings and not fr.facts and fr.error is None and fr.deps is None
-                    and not (fr.suppressions and fr.suppressions.all)):
+                    and not fr.inventory and not (fr.suppressions and fr.suppressions.all)):
                 blob: bytes | None = b""  # the common case, rebuilt without unpickling
             else:
                 # Facts apart, unpickled only if the project phase runs: their classes may live
@@ -666,8 +688,9 @@ class Scanner:
             key = key_of("project", self.scan_key, *(
                 f"{p}:{fr.digest}:{int(bool(fr.facts))}" for p, fr in sorted(by_path.items())))
             hit = self.cache.get(key)
-            if isinstance(hit, list):
-                return hit
+            if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], list):
+                self._project_inventory = hit[1]
+                return hit[0]
         for fr in by_path.values():
             if isinstance(fr.facts, _LazyFacts):
                 fr.facts = fr.facts.load()
@@ -676,20 +699,29 @@ class Scanner:
         for rule in project_rules:
             facts = {p: fr.facts[rule.id] for p, fr in by_path.items() if rule.id in fr.facts}
             rule.check.check_project(facts, reporter)
+        self._project_inventory = reporter.inventory
         if key:
-            self.cache.put(key, reporter.findings)
+            self.cache.put(key, (reporter.findings, reporter.inventory))
         return reporter.findings
 
     def _suppress(self, findings: list[Finding], by_path: dict[str, FileResult],
                   result: ScanResult) -> list[Finding]:
         kept = []
+        hidden: list[Suppressed] = []
         for f in findings:
             fr = by_path.get(f.path)
             sup = fr.suppressions if fr else None
-            if sup is not None and sup.suppresses(f.rule_id, f.line):
+            hit = sup.match(f.rule_id, f.line) if sup is not None else None
+            if hit is not None:
                 result.suppressed += 1
+                hidden.append(Suppressed(f, "inSource", hit.reason, f.path, hit.line))
                 continue
             kept.append(f)
+        shown = _dedupe([h.finding for h in hidden])
+        assign_fingerprints(shown)
+        ids = {id(f) for f in shown}
+        result.suppressed_findings = sorted((h for h in hidden if id(h.finding) in ids),
+                                            key=lambda h: h.finding.sort_key)
         for path, fr in by_path.items():
             if fr.suppressions is not None:
                 for s in fr.suppressions.unused():

@@ -129,6 +129,33 @@ class ScanError:
 
 
 @dataclass
+class Suppressed:
+    """A finding an auditor should still see: suppressed by an inline comment (SARIF kind
+    ``inSource``) or accepted in a baseline file (``external``), with the reason given and, where git
+    knows, who wrote the suppression and when."""
+
+    finding: Finding
+    kind: str  # "inSource" | "external"
+    justification: str
+    path: str  # where the suppression is written: the source file, or the baseline file
+    line: int = 0  # its line (0: not known)
+    author: str = ""
+    date: str = ""  # ISO 8601 date of the line's last change
+
+    def __post_init__(self) -> None:
+        self.justification = mask_text(self.justification)
+
+    def to_json(self) -> dict[str, Any]:
+        suppression: dict[str, Any] = {"kind": self.kind, "justification": self.justification,
+                                       "path": self.path, "line": self.line}
+        if self.author:
+            suppression["author"] = self.author
+        if self.date:
+            suppression["date"] = self.date
+        return {**self.finding.to_json(), "suppression": suppression}
+
+
+@dataclass
 class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
@@ -137,6 +164,9 @@ class ScanResult:
     duration_s: float = 0.0
     suppressed: int = 0
     unused_suppressions: list[tuple[str, int, str]] = field(default_factory=list)
+    # the findings behind ``suppressed`` (inline), then those a baseline accepted (see scope.py)
+    suppressed_findings: list[Suppressed] = field(default_factory=list)
+    inventory: dict[str, Any] | None = None  # what was examined (pcilint.inventory), when asked
 
     def by_severity(self) -> dict[str, int]:
         counts: dict[str, int] = {}

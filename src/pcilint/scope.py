@@ -85,7 +85,9 @@ class Scope:
         # entries of files this run did not look at stay as they were
         keep = [e for e in old if not covered_by(e["path"], scanned)]
         before = {e["fingerprint"] for e in old if covered_by(e["path"], scanned)}
-        n = write_baseline(self.baseline_path, result.findings, keep)
+        # a hand-written reason stays with its finding when the baseline is rewritten
+        reasons = {e["fingerprint"]: e["reason"] for e in old if e.get("reason")}
+        n = write_baseline(self.baseline_path, result.findings, keep, reasons)
         now = {f.fingerprint for f in result.findings}
         info.notes.append(f"baseline {self.baseline_path} updated: {n} finding{'s' if n != 1 else ''} "
                           f"({len(now - before)} added, {len(before - now)} no longer found)")

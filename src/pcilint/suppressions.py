@@ -35,13 +35,20 @@ class SuppressionMap:
     all: list[Suppression] = field(default_factory=list)
 
     def suppresses(self, code: str, line: int) -> bool:
-        hit = False
+        return self.match(code, line) is not None
+
+    def match(self, code: str, line: int) -> Suppression | None:
+        """The suppression that applies to ``code`` at ``line`` (a line comment before a file-wide
+        one), marking every matching one used; None when none applies."""
+        hit = None
         for s in self.file_wide:
             if s.matches(code):
-                s.used = hit = True
+                s.used = True
+                hit = hit or s
         for s in self.by_line.get(line, ()):
             if s.matches(code):
-                s.used = hit = True
+                s.used = True
+                hit = s
         return hit
 
     def unused(self) -> list[Suppression]:

@@ -125,7 +125,7 @@ def test_rules_directory_with_one_broken_file_names_that_file(tmp_path):
 @pytest.mark.parametrize("args,prefix,fragment", [
     (["--select", "PCI999"], "--select:", "matches no rule"),
     (["--select", "FOO"], "--select:", "not a rule code"),
-    (["--ignore", "PCI8"], "--ignore:", "matches no rule"),
+    (["--ignore", "PCI0"], "--ignore:", "matches no rule"),  # no family 0
     (["--rules", "missing.yaml"], "missing.yaml:", "not found"),
     (["--format", "xml"], "--format:", "unknown format"),
     (["--config", "nope.toml"], "nope.toml:", "not found"),

@@ -47,3 +47,37 @@ def masked(card_number: str) -> str:
 def log_card_on_file(card_number: str) -> None:
     # GOOD: only a masked form of the number reaches the log.
     log.info("card on file %s", masked(card_number))
+
+
+@app.post("/checkout/tip")
+def tip():
+    # BAD: the browser chooses the amount it is charged (price tampering).
+    amount = int(request.form["amount"])
+    intent = stripe.PaymentIntent.create(
+        amount=amount, currency="usd", payment_method=request.form["payment_method_id"]
+    )
+    return jsonify(id=intent.id)
+
+
+@app.post("/checkout/order")
+def pay_order():
+    # GOOD: the client names the order; the amount comes from the order stored on the server.
+    from shop.models import Order
+
+    order = Order.objects.get(pk=int(request.form["order_id"]))
+    intent = stripe.PaymentIntent.create(
+        amount=order.amount, currency="usd", payment_method=request.form["payment_method_id"]
+    )
+    return jsonify(id=intent.id)
+
+
+@app.post("/checkout/donate")
+def donate():
+    # GOOD: the donor chooses the amount, and it is checked against bounds first.
+    amount = int(request.form["amount"])
+    if amount < 100 or amount > 100_000:
+        return jsonify(error="amount out of range"), 400
+    intent = stripe.PaymentIntent.create(
+        amount=amount, currency="usd", payment_method=request.form["payment_method_id"]
+    )
+    return jsonify(id=intent.id)

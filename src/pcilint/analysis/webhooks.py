@@ -111,6 +111,7 @@ class Unit:
     route_text: str = ""
     loaded_names: set[str] = field(default_factory=set)
     imported_loads: list[str] = field(default_factory=list)  # qualified imported names it reads
+    verified_by: list[tuple[str, int]] = field(default_factory=list)  # (verifying call, line)
 
 
 @dataclass
@@ -376,9 +377,11 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             unit.event_names = True  # event.type.startswith("customer.subscription.")
         if last in VERIFY_METHODS:
             unit.verifies = True
+            unit.verified_by.append((last, self._line(node)))
             self._check_verification_args(unit, node, last)
         elif REFETCH.search(qualified) or REFETCH.search(raw):
             unit.verifies = True
+            unit.verified_by.append((raw or qualified, self._line(node)))
         elif last.endswith("_without_verification"):
             unit.constructs = True
             if not unit.without_verification:

@@ -315,10 +315,14 @@ class FileContext:
 
 def make_finding(rule: "Rule", path: str, line: int, column: int, end_line: int, end_column: int,
                  snippet: str, trace: Iterable[TraceStep], fields: dict[str, Any]) -> Finding:
+    from pcilint.pcidss import requirements_for
+
+    pci_dss = requirements_for(rule.id, rule.pci_dss, fields)
+    fields.pop("involves", None)
     return Finding(
         rule_id=rule.id, category=rule.category, severity=fields.pop("severity", None) or rule.severity,
         path=path, line=line, column=column, end_line=end_line, end_column=end_column,
-        message=rule.render_message(**fields), pci_dss=rule.pci_dss, trace=tuple(trace),
+        message=rule.render_message(**fields), pci_dss=pci_dss, trace=tuple(trace),
         snippet=snippet.strip(),
     )
 
@@ -329,6 +333,9 @@ class ProjectReporter:
     def __init__(self, line_of: Callable[[str, int], str]) -> None:
         self._line_of = line_of
         self.findings: list[Finding] = []
+        # what the project phase examined, for the scan's inventory (section -> rows of plain
+        # data; see pcilint.inventory): e.g. the webhook check's endpoints and how they verify
+        self.inventory: dict[str, list[Any]] = {}
 
     def report(self, rule: "Rule", path: str, line: int, column: int, end_line: int,
                end_column: int, trace: Iterable[TraceStep] = (), **fields: Any) -> None:

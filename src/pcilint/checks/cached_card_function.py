@@ -98,7 +98,8 @@ class CachedCardFunction(CheckKind):
                 hits.sort(key=lambda h: h[0] != SAD)
                 kind = hits[0][0]
                 fields = {"name": ", ".join(p for _, p in hits), "function": node.name.value,
-                          "decorator": decorator[1], "data": describe(kind)}
+                          "decorator": decorator[1], "data": describe(kind),
+                          "involves": {k for k, _ in hits}}
                 if kind == SAD and check.p["sad_severity"]:
                     fields["severity"] = check.p["sad_severity"]
                 ctx.report(check.rule, decorator[0].decorator, **fields)

@@ -237,7 +237,8 @@ class CardDataSink(CheckKind):
                 end = len(line_of(path, hit.line)) + 1 if line_of else hit.column
                 report.report(self.rule, path, hit.line, hit.column, hit.line, end, trace=steps,
                               what=WHAT.get(src.category, "card data"), name=hint or src.name,
-                              origin=origin, sink=hit.sink)
+                              origin=origin, sink=hit.sink,
+                              involves={files[sp].sources[i].category for sp, i in found})
 
 
 def _class_may_match(project: Any, path: str, fn: Any, hit: SinkHit) -> bool:

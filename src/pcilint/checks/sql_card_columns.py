@@ -150,7 +150,7 @@ class SqlCardColumns(CheckKind):
                 kind, first = hits[0]
                 shown = ", ".join(dict.fromkeys(c.column for _, c in hits))
                 fields = {"name": shown, "table": first.table, "statement": first.statement,
-                          "data": describe(kind)}
+                          "data": describe(kind), "involves": {k for k, _ in hits}}
                 if kind == SAD and check.p["sad_severity"]:
                     fields["severity"] = check.p["sad_severity"]
                 ctx.report(check.rule, node, **fields)

@@ -99,12 +99,22 @@ class StripeWebhook(CheckKind):
     def check_project(self, facts: dict[str, Any], report: ProjectReporter) -> None:
         graph = _Graph(facts)
         defect = self.p["defect"]
+        endpoints = report.inventory.setdefault("webhook_endpoints", []) \
+            if defect == "unverified" else None
         for path, unit in graph.handlers():
             reach = graph.reachable(path, unit)
             units = [graph.unit(k) for k in reach]
             verified = any(u.verifies for u in units) or graph.hinted(reach) or any(
                 graph.unit(k).verifies for k in graph.reachable(path, unit, loose=True))
             without = next((u.without_verification for u in units if u.without_verification), 0)
+            if endpoints is not None:
+                how = [f"{k[0]}:{line} {call}" for k in dict.fromkeys(
+                       reach + graph.reachable(path, unit, loose=True))
+                       for call, line in getattr(graph.unit(k), "verified_by", ())]
+                if verified and not how:
+                    how = ["a helper whose name says it verifies"]
+                endpoints.append({"path": path, "line": unit.line, "handler": unit.qualname,
+                                  "verified": bool(verified and not without), "how": how})
             if defect == "unverified" and not verified and not without:
                 self._report(report, path, unit, detail="acts on the event without verifying its "
                              "signature")
@@ -127,6 +137,11 @@ class StripeWebhook(CheckKind):
                             place = f"in `{where.qualname}` at {key[0]}:{hit[1]}"
                         self._report(report, path, unit, detail=hit[2], where=place)
                         break
+        if endpoints is not None:
+            for key, unit in graph.units.items():
+                if unit.djstripe and unit.line:
+                    endpoints.append({"path": key[0], "line": unit.line, "handler": unit.qualname,
+                                      "verified": True, "how": ["dj-stripe (verified by the library)"]})
         if defect in ("unverified", "without-verification"):
             return
         # Defeated verification outside any detected handler: report at the function itself.

@@ -34,6 +34,9 @@ class ReportContext:
     outside_diff: list["Finding"] = field(default_factory=list)  # findings on unchanged lines
     generated_at: "datetime | None" = None  # report time (None: now); fixed in tests
     cwd: str | None = None  # the directory finding paths are relative to
+    # what identifies the scan (see pcilint.evidence.scan_metadata): tool_version, revision
+    # ({commit, branch, dirty} or None), rules_digest, configuration; empty when not gathered
+    metadata: dict = field(default_factory=dict)
 
     def timestamp(self) -> "datetime":
         from datetime import datetime, timezone

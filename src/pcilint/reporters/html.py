@@ -13,8 +13,8 @@ from html import escape
 
 from pcilint.findings import SEVERITIES, Finding, ScanResult
 from pcilint.reporters import ReportContext
-from pcilint.reporters.review import (FAIL, NOT_ASSESSED, PASS, Review, build_review, plural, prose,
-                                      rule_family)
+from pcilint.reporters.review import (FAIL, MANUAL, NOT_APPLICABLE, NOT_ASSESSED, PASS, Review,
+                                      build_review, fix_blocks, plural, rule_family)
 
 CSS = """
 :root{--ink:#1d2433;--muted:#5b6478;--line:#e3e7ef;--bg:#f5f7fb;--card:#fff;--navy:#14213d;
@@ -59,7 +59,12 @@ text-transform:uppercase;letter-spacing:.05em;color:#fff;white-space:nowrap}
 .status{display:inline-block;min-width:104px;text-align:center;border-radius:12px;padding:2px 10px;
 font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.05em;white-space:nowrap}
 .status.pass{background:#e6f4ea;color:var(--pass)}.status.fail{background:#fde8e8;color:var(--critical)}
-.status.na{background:#edf0f6;color:var(--na)}
+.status.na{background:#edf0f6;color:var(--na)}.status.nap{background:#eef2f8;color:#3d5a80}
+.status.manual{background:#fff4e0;color:#8a5a00}
+.attest td.blank{border-bottom:1px dashed #b8c0d0;min-width:120px}
+pre.fixcode{margin:6px 0;background:#fff;border:1px solid #cfe6d7;border-radius:4px;padding:8px 10px;
+font-size:12.5px;overflow-x:auto;white-space:pre}
+.fix p{margin:4px 0}
 ul.evidence{margin:0;padding-left:18px;color:#39425a}ul.evidence li{margin:2px 0}
 .req{border-left:4px solid var(--navy);padding-left:14px;margin:0 0 18px}
 .req h3{margin:0 0 6px}.req .count{color:var(--muted);font-weight:400}
@@ -80,14 +85,22 @@ padding-right:1em;text-align:right}
 margin:10px 0 4px}
 ol.trace{margin:0;padding-left:22px;font-size:13px}ol.trace li{margin:2px 0}
 ol.trace .where{color:var(--muted)}ol.trace li.sink{font-weight:600}
-.fix{background:#f1f7f3;border:1px solid #cfe6d7;border-radius:6px;padding:10px 12px;font-size:13px;
-white-space:pre-line}
+.fix{background:#f1f7f3;border:1px solid #cfe6d7;border-radius:6px;padding:10px 12px;font-size:13px}
 .meta td:first-child{width:220px;color:var(--muted)}
 details summary{cursor:pointer;color:#2251a8;font-weight:600;margin:6px 0}
 .empty{color:var(--muted);font-style:italic}
 footer{color:var(--muted);font-size:12px;text-align:center;padding:0 0 32px}
-@media print{body{background:#fff}section,.finding{break-inside:avoid;border-color:#ccc}
-header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+@media print{@page{size:A4;margin:16mm 14mm 18mm}
+body{background:#fff;font-size:11pt;color:#000}.wrap{max-width:none;padding:0}
+header.top{background:#fff;color:#000;border-bottom:2px solid #000;padding:0 0 8pt;margin:0 0 10pt}
+header.top .eyebrow,header.top .sub{color:#333}.verdict{border:1px solid #000}
+main{padding:0}section{border:0;border-top:1px solid #999;border-radius:0;padding:10pt 0 0;margin:0 0 12pt}
+.finding,tr,pre,.fix{break-inside:avoid}h2,h3{break-after:avoid}.finding{border-color:#999}
+.sev,.status,.bar span,.card{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+pre.snippet{background:#f3f3f3;color:#000;border:1px solid #bbb;white-space:pre-wrap}
+pre.fixcode{white-space:pre-wrap}.cards{grid-template-columns:repeat(5,1fr)}
+a{color:#000}details>summary{display:none}
+footer{padding:8pt 0 0;color:#333}}
 @media (max-width:760px){.cards{grid-template-columns:repeat(2,1fr)}.verdict{float:none;display:inline-block}}
 """
 
@@ -106,7 +119,8 @@ def _sev(severity: str) -> str:
 
 
 def _status(status: str) -> str:
-    cls = {PASS: "pass", FAIL: "fail", NOT_ASSESSED: "na"}[status]
+    cls = {PASS: "pass", FAIL: "fail", NOT_ASSESSED: "na", NOT_APPLICABLE: "nap",
+           MANUAL: "manual"}[status]
     return f'<span class="status {cls}">{_e(status)}</span>'
 
 
@@ -139,10 +153,11 @@ def _summary(rv: Review) -> str:
                      f'(<a href="#errors">scan errors</a>).')
     if r.suppressed:
         notes.append(f"{plural(r.suppressed, 'finding')} suppressed by inline "
-                     "<code>pcilint: ignore</code> comments.")
+                     '<code>pcilint: ignore</code> comments (<a href="#exceptions">Exceptions</a>).')
     if rv.ctx.baseline_path:
         notes.append(f"{plural(len(rv.ctx.baselined), 'known finding')} accepted in the baseline "
-                     f"<code>{_e(rv.ctx.baseline_path)}</code> are not listed.")
+                     f"<code>{_e(rv.ctx.baseline_path)}</code> are listed under "
+                     '<a href="#exceptions">Exceptions</a>.')
     if rv.ctx.diff_rev:
         notes.append(f"Only findings on lines changed since <code>{_e(rv.ctx.diff_rev)}</code> are "
                      f"listed ({plural(len(rv.ctx.outside_diff), 'finding')} elsewhere).")
@@ -178,14 +193,49 @@ def _checklist(rv: Review) -> str:
                    else "") + "</div>")
         rows.append(f"<tr><td>{_status(item.status)}</td><td><strong>{_e(item.text)}</strong></td>"
                     f"<td><ul class='evidence'>{ev}</ul>{links}</td></tr>")
+    attest = "".join(
+        f"<tr><td>{_status(MANUAL)}</td><td><strong>{_e(text)}</strong></td>"
+        "<td class='blank'></td><td class='blank'></td><td class='blank'></td></tr>"
+        for text in rv.operational)
     return ('<section id="checklist"><h2>Compliance checklist</h2>'
             '<p class="note" style="margin:0 0 10px">The technical requirements of the Stripe PCI '
             'guide\'s compliance checklist (and its advice to update the Stripe SDK), assessed '
-            'from this scan. Operational requirements '
-            '(reviews, training, incident response, retention, access control) are outside a static '
-            'scan.</p><table><thead><tr><th style="width:130px">Status</th><th style="width:260px">'
-            'Requirement</th><th>Evidence</th></tr></thead><tbody>' + "".join(rows)
-            + "</tbody></table></section>")
+            'from this scan: each says what was examined. <em>Not applicable</em> means nothing '
+            'the item is about was found.</p><table><thead><tr><th style="width:130px">Status</th>'
+            '<th style="width:260px">Requirement</th><th>Evidence</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>"
+            '<h3>Operational requirements</h3><p class="note" style="margin:0 0 10px">Outside a '
+            'static scan: the reviewer attests each one.</p><table class="attest"><thead><tr>'
+            '<th style="width:130px">Status</th><th style="width:260px">Requirement</th>'
+            '<th>Reviewer</th><th>Date</th><th>Evidence / notes</th></tr></thead><tbody>'
+            + attest + "</tbody></table></section>")
+
+
+def _exceptions(rv: Review) -> str:
+    if not rv.exceptions:
+        return ('<section id="exceptions"><h2>Exceptions</h2><p class="empty">No finding is '
+                'suppressed inline or accepted in a baseline.</p></section>')
+    rows = "".join(
+        f"<tr><td>{_sev(x.finding.severity)}</td><td class='mono'>{_e(x.finding.rule_id)}</td>"
+        f"<td class='mono'>{_e(_loc(x.finding))}</td><td>{_rich(x.finding.message)}</td>"
+        f"<td>{_e(x.kind)}</td><td>{_e(x.reason)}</td><td class='mono'>{_e(x.where)}</td>"
+        f"<td>{_e(x.who) if x.who else NOT_COMMITTED}</td></tr>"
+        for x in rv.exceptions)
+    return ('<section id="exceptions"><h2>Exceptions</h2><p class="note" style="margin:0 0 10px">'
+            'Findings suppressed by <code>pcilint: ignore</code> comments or accepted in a baseline: '
+            'not counted above, listed for review with the reason given and who last changed the '
+            'suppression (git blame).</p><table><thead><tr><th>Severity</th><th>Rule</th>'
+            '<th>Location</th><th>Finding</th><th>Kind</th><th>Reason</th><th>Suppressed at</th>'
+            f'<th>Who, when</th></tr></thead><tbody>{rows}</tbody></table></section>')
+
+
+NOT_COMMITTED = '<span class="empty">unknown (not committed)</span>'
+
+
+def _fix(text: str) -> str:
+    """How-to-fix text: paragraphs, and code blocks that keep their lines and indentation."""
+    return "".join(f"<p>{_rich(body)}</p>" if kind == "p" else f'<pre class="fixcode">{_e(body)}</pre>'
+                   for kind, body in fix_blocks(text))
 
 
 def _requirements(rv: Review) -> str:
@@ -204,7 +254,7 @@ def _requirements(rv: Review) -> str:
             f"<table><thead><tr><th style='width:90px'>Severity</th><th style='width:70px'>Rule</th>"
             f"<th style='width:240px'>Location</th><th>Finding</th></tr></thead><tbody>{rows}"
             "</tbody></table></div>")
-    return ('<section id="requirements"><h2>PCI DSS v4.0 requirements touched</h2>' + "".join(parts)
+    return ('<section id="requirements"><h2>PCI DSS v4.0.1 requirements touched</h2>' + "".join(parts)
             + "</section>")
 
 
@@ -223,7 +273,7 @@ def _finding(rv: Review, f: Finding) -> str:
         trace = f'<div class="label">Trace</div><ol class="trace">{steps}</ol>'
     fix = ""
     if rule is not None:
-        fix = f'<div class="label">How to fix</div><div class="fix">{_rich(prose(rule.fix))}</div>'
+        fix = f'<div class="label">How to fix</div><div class="fix">{_fix(rule.fix)}</div>'
     reqs = ", ".join(f'<a href="#req-{_e(r)}">{_e(r)}</a>' for r in f.pci_dss)
     return (f'<div class="finding" id="{rv.anchor(f)}"><div class="fh">{_sev(f.severity)}'
             f'<span class="rule">{_e(f.rule_id)}{_e(name)}</span>'
@@ -277,7 +327,7 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
             f"<h1>Card-data security review</h1><div class='sub'>{_e(paths)} · "
             f"{_e(rv.metadata[1][1])} · pcilint {_e(rv.metadata[0][1])}</div></div></header>")
     body = "".join((_summary(rv), _checklist(rv), _categories(rv), _requirements(rv), _findings(rv),
-                    _errors(rv), _metadata(rv)))
+                    _exceptions(rv), _errors(rv), _metadata(rv)))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<meta name=\"referrer\" content=\"no-referrer\">"

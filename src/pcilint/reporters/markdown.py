@@ -12,13 +12,20 @@ import re
 
 from pcilint.findings import SEVERITIES, Finding, ScanResult
 from pcilint.reporters import ReportContext
-from pcilint.reporters.review import (FAIL, NOT_ASSESSED, PASS, Review, build_review, plural, prose,
-                                      rule_family)
+from pcilint.reporters.review import (FAIL, MANUAL, NOT_APPLICABLE, NOT_ASSESSED, PASS, Review,
+                                      build_review, fix_blocks, plural, rule_family)
 
 DETAIL_LIMIT = 40
 MAX_CHARS = 60000
 ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵"}
-STATUS = {PASS: "✅ pass", FAIL: "❌ fail", NOT_ASSESSED: "➖ not assessed"}
+STATUS = {PASS: "✅ pass", FAIL: "❌ fail", NOT_ASSESSED: "➖ not assessed",
+          NOT_APPLICABLE: "⚪ not applicable", MANUAL: "📝 manual: attest"}
+
+
+def fix_text(text: str) -> str:
+    """How-to-fix text as Markdown: paragraphs, and fenced code blocks that keep their formatting."""
+    return "\n\n".join(body if kind == "p" else code_block(body)
+                       for kind, body in fix_blocks(text))
 
 
 def inline(text: str) -> str:
@@ -67,7 +74,7 @@ def _finding(rv: Review, f: Finding) -> str:
         details.append(f"{len(f.trace) + 1}. {code_span(f'{f.path}:{f.line}')} reported here")
         details.append("")
     if rule is not None:
-        details += (["**How to fix**", ""] if f.trace else []) + [prose(rule.fix), ""]
+        details += (["**How to fix**", ""] if f.trace else []) + [fix_text(rule.fix), ""]
     details.append(f"PCI DSS {', '.join(f.pci_dss)} · category {f.category} · "
                    f"fingerprint `{f.fingerprint or '-'}`")
     lines += ["<details><summary>Trace and fix</summary>" if f.trace else
@@ -92,12 +99,13 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         notes.append(f"⚠️ {plural(len(result.errors), 'file')} could not be analysed (see *Scan errors*).")
     if ctx.baseline_path:
         notes.append(f"{plural(len(ctx.baselined), 'known finding')} accepted in the baseline "
-                     f"{code_span(ctx.baseline_path)} are not listed.")
+                     f"{code_span(ctx.baseline_path)} are listed under *Exceptions*.")
     if ctx.diff_rev:
         notes.append(f"Only findings on lines changed since {code_span(ctx.diff_rev)} are listed "
                      f"({plural(len(ctx.outside_diff), 'finding')} elsewhere).")
     if result.suppressed:
-        notes.append(f"{plural(result.suppressed, 'finding')} suppressed by inline comments.")
+        notes.append(f"{plural(result.suppressed, 'finding')} suppressed by inline comments "
+                     "(see *Exceptions*).")
     if notes:
         out += [" ".join(notes), ""]
 
@@ -108,6 +116,9 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
     for item in rv.checklist:
         out.append(f"| {STATUS[item.status]} | {inline(item.text)} | "
                    f"{'<br>'.join(inline(e) for e in item.evidence)} |")
+    out += ["", "**Operational requirements** (outside a static scan: the reviewer attests each one)", "",
+            "| Status | Requirement | Reviewer | Date | Evidence / notes |", "|---|---|---|---|---|"]
+    out += [f"| {STATUS[MANUAL]} | {inline(text)} | | | |" for text in rv.operational]
     out.append("")
 
     out += ["### Findings by category", "", "| Category | Findings | Critical | High | Medium | Low |",
@@ -120,7 +131,7 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
                    + " | ".join(str(c.by_severity.get(s, 0)) for s in SEVERITIES) + " |")
     out.append("")
 
-    out += ["### PCI DSS v4.0 requirements touched", ""]
+    out += ["### PCI DSS v4.0.1 requirements touched", ""]
     if not rv.requirements:
         out += ["No finding touches a PCI DSS requirement.", ""]
     for sec in rv.requirements:
@@ -142,6 +153,20 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
                 "| Severity | Rule | Location | Finding |", "|---|---|---|---|"]
         out += [f"| {ICON[f.severity]} {f.severity} | {f.rule_id} | {code_span(f'{f.path}:{f.line}')} "
                 f"| {inline(f.message)} |" for f in rest]
+        out.append("")
+
+    out += ["### Exceptions", ""]
+    if not rv.exceptions:
+        out += ["No finding is suppressed inline or accepted in a baseline.", ""]
+    else:
+        out += ["| Rule | Location | Finding | Kind | Reason | Suppressed at | Who, when |",
+                "|---|---|---|---|---|---|---|"]
+        out += [f"| {x.finding.rule_id} | {code_span(f'{x.finding.path}:{x.finding.line}')} | "
+                f"{inline(x.finding.message)} | {x.kind} | {inline(x.reason)} | "
+                f"{code_span(x.where) if x.where else ''} | {inline(x.who or 'unknown (not committed)')} |"
+                for x in rv.exceptions[:DETAIL_LIMIT]]
+        if len(rv.exceptions) > DETAIL_LIMIT:
+            out.append(f"\n… and {len(rv.exceptions) - DETAIL_LIMIT} more (see the JSON `suppressed` list)")
         out.append("")
 
     if result.errors:

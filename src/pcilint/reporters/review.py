@@ -16,20 +16,11 @@ from pcilint import __version__
 from pcilint.findings import CATEGORIES, SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from pcilint.reporters import ReportContext
 
-# PCI DSS v4.0 requirements pcilint's rules cite, in short.
-REQUIREMENT_TITLES = {
-    "3.2.1": "Account data storage is kept to a minimum",
-    "3.3.1": "Sensitive authentication data is not retained after authorization",
-    "3.4.1": "PAN is masked when displayed",
-    "3.5.1": "PAN is rendered unreadable anywhere it is stored",
-    "4.2.1": "Strong cryptography protects PAN in transit over open, public networks",
-    "4.2.2": "PAN is secured when sent through end-user messaging",
-    "6.2.4": "Software engineering techniques prevent common attacks",
-    "6.3.2": "An inventory of bespoke and third-party software components is maintained",
-    "6.3.3": "System components are protected from known vulnerabilities by installing patches",
-    "8.6.2": "Passwords and keys of system accounts are not hard-coded",
-    "12.5.2": "PCI DSS scope is documented and confirmed",
-}
+def requirement_title(number: str) -> str:
+    """A requirement's title, from the PCI DSS table (``rules/data/pci-dss.yaml``)."""
+    from pcilint.pcidss import table
+
+    return table().titles.get(number, "PCI DSS requirement")
 
 CATEGORY_INFO = {
     "logging": ("Logging", "card data reaching logs, prints, exception messages or error trackers"),
@@ -54,13 +45,22 @@ CHECKLIST = (
     ("Implement webhook signature verification", ("webhook",)),
     ("Store only tokens and non-sensitive data", ("storage", "caching", "logging", "secrets")),
     ("Use HTTPS for all API calls", ("transport",)),
-    ("Validate all input data", ()),
+    ("Validate all input data", ("validation",)),
     ("Regularly update Stripe SDK versions", ("dependencies",)),
 )
-NOT_IN_SCOPE = ("pcilint does not check general input validation; review form, serializer and "
-                "schema validation manually.")
+# The guide's operational requirements: outside a static scan, attested by the reviewer.
+OPERATIONAL = (
+    "Regular security reviews",
+    "Staff training on data handling",
+    "Incident response procedures",
+    "Data retention policies",
+    "Access control and monitoring",
+)
 
-PASS, FAIL, NOT_ASSESSED = "pass", "fail", "not assessed"
+PASS, FAIL, NOT_ASSESSED, NOT_APPLICABLE, MANUAL = (
+    "pass", "fail", "not assessed", "not applicable", "manual: attest")
+#: how many locations an evidence line names before "and N more"
+SHOWN = 6
 
 
 def requirement_key(number: str) -> tuple[int, ...]:
@@ -71,6 +71,56 @@ def prose(text: str) -> str:
     """Rule text written as wrapped YAML blocks -> paragraphs of unwrapped lines."""
     paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def fix_blocks(text: str) -> list[tuple[str, str]]:
+    """Rule text (a YAML block: paragraphs, and code indented by four spaces) -> ``("p", text)``
+    paragraphs of unwrapped lines and ``("code", text)`` blocks that keep their lines and indentation."""
+    import textwrap
+
+    lines = textwrap.dedent(text.strip("\n")).splitlines()
+    blocks: list[tuple[str, str]] = []
+    para: list[str] = []
+    code: list[str] = []
+
+    def flush_para() -> None:
+        if para:
+            blocks.append(("p", " ".join(" ".join(para).split())))
+            para.clear()
+
+    def flush_code() -> None:
+        while code and not code[-1].strip():
+            code.pop()
+        if code:
+            blocks.append(("code", textwrap.dedent("\n".join(code))))
+            code.clear()
+
+    for line in lines:
+        if line.startswith("    ") and (code or not para or not line.strip()) and line.strip():
+            flush_para()
+            code.append(line)
+        elif not line.strip():
+            if code:
+                code.append("")
+            else:
+                flush_para()
+        else:
+            flush_code()
+            para.append(line)
+    flush_para()
+    flush_code()
+    return blocks
+
+
+def verb(n: int, singular: str) -> str:
+    """``verb(1, "verifies")`` -> verifies, ``verb(2, "verifies")`` -> verify."""
+    if n == 1:
+        return singular
+    if singular.endswith("ies"):
+        return singular[:-3] + "y"
+    if singular.endswith(("sses", "shes", "ches", "xes")):
+        return singular[:-2]
+    return singular[:-1]
 
 
 def plural(n: int, word: str) -> str:
@@ -102,10 +152,21 @@ class RequirementSection:
 @dataclass
 class ChecklistItem:
     text: str
-    status: str  # pass, fail, not assessed
+    status: str  # pass, fail, not applicable, not assessed
     evidence: list[str]
     categories: tuple[str, ...]
     findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Exception_:
+    """A suppressed or baselined finding, as the Exceptions section lists it."""
+
+    finding: Finding
+    kind: str  # "inline" or "baseline"
+    reason: str
+    where: str  # path:line of the suppression comment or baseline entry
+    who: str  # "author, date" from git blame, or ""
 
 
 @dataclass
@@ -121,6 +182,8 @@ class Review:
     metadata: list[tuple[str, str]]
     failing: int  # findings at or above the failing severity
     verdict: str  # "pass" / "fail"
+    exceptions: list[Exception_] = field(default_factory=list)
+    operational: tuple[str, ...] = OPERATIONAL
 
     def anchor(self, f: Finding) -> str:
         return self.anchors[id(f)]
@@ -134,17 +197,123 @@ def _count_by_rule(findings: list[Finding]) -> str:
     return ", ".join(f"{rid} ×{n}" if n > 1 else rid for rid, n in sorted(counts.items()))
 
 
+def _at(row: dict[str, Any], extra: str = "") -> str:
+    return f"{row['path']}:{row['line']}" + (f" {extra}" if extra else "")
+
+
+def _places(items: list[str], total: int | None = None) -> str:
+    total = len(items) if total is None else total
+    shown = ", ".join(f"`{i}`" for i in items[:SHOWN])
+    more = total - min(len(items), SHOWN)
+    return shown + (f", and {more} more" if more > 0 else "")
+
+
+def _examined(text: str, inv: dict[str, Any]) -> tuple[list[str], str | None]:
+    """What the inventory says was examined for one checklist item: evidence lines, and the
+    reason the item does not apply (None when something relevant was found)."""
+    ev: list[str] = []
+    if text.startswith("Use Stripe.js"):
+        templates = inv.get("stripe_js_templates", [])
+        posting = inv.get("templates_posting_card_fields", [])
+        hosted = [c for c in inv.get("stripe_money_calls", []) if "checkout" in c["call"].lower()
+                  or "payment_link" in c["call"].lower()]
+        intents = [c for c in inv.get("stripe_money_calls", []) if "paymentintent" in
+                   c["call"].lower().replace("_", "") or "setupintent" in c["call"].lower()]
+        mounting = [t for t in templates if t["mounts"]]
+        if templates:
+            ev.append(f"{plural(len(templates), 'template')} {verb(len(templates), 'loads')} "
+                      f"Stripe.js ({_places([_at(t) for t in templates])}); "
+                      f"{len(mounting)} {verb(len(mounting), 'mounts')} Elements or "
+                      f"{verb(len(mounting), 'confirms')} payments in the browser; "
+                      f"{plural(len(posting), 'template')} {verb(len(posting), 'posts')} card "
+                      "fields to the server.")
+        if hosted:
+            ev.append(f"{plural(len(hosted), 'Stripe-hosted Checkout/Payment Link call')} "
+                      f"({_places([_at(c) for c in hosted])}).")
+        if intents:
+            ev.append(f"{plural(len(intents), 'PaymentIntent/SetupIntent call')} "
+                      f"({_places([_at(c) for c in intents])}).")
+        raw = inv.get("raw_card_to_stripe_calls", 0)
+        if ev or posting or raw:
+            ev.append(f"{plural(raw, 'server-side call')} sending raw card data to Stripe.")
+            return ev, None
+        return ev, "no payment page, Stripe.js template or Stripe payment call found"
+    if text.startswith("Implement webhook"):
+        hooks = inv.get("webhook_endpoints", [])
+        if not hooks:
+            return ev, "no webhook endpoint found"
+        verified = [h for h in hooks if h["verified"]]
+        how = [f"{h['how'][0]}" for h in verified if h.get("how")]
+        ev.append(f"{plural(len(hooks), 'webhook endpoint')} found "
+                  f"({_places([_at(h) for h in hooks])}), "
+                  f"{len(verified)} {verb(len(verified), 'verifies')} the signature"
+                  + (f" ({_places(how)})" if how else "") + ".")
+        return ev, None
+    if text.startswith("Store only tokens"):
+        models = inv.get("stripe_id_models", [])
+        cards = inv.get("card_data_fields", [])
+        if not models and not cards:
+            return ev, "no model or table storing payment data found"
+        prefixes = sorted({p for m in models for p in m["id_prefixes"]})
+        ev.append(f"{plural(len(models), 'model')} {verb(len(models), 'stores')} Stripe ids"
+                  + (f" ({', '.join(f'`{p}`' for p in prefixes)})" if prefixes else "")
+                  + (f": {_places([_at(m, m['model']) for m in models])}"
+                     if models else "")
+                  + f"; {plural(len(cards), 'card-data column')}.")
+        return ev, None
+    if text.startswith("Use HTTPS"):
+        http = inv.get("http_calls", {})
+        total = http.get("total", 0)
+        stripe_calls = len(inv.get("stripe_money_calls", []))
+        if not total and not stripe_calls:
+            return ev, "no outgoing HTTP call site or Stripe API call found"
+        if total:
+            by = http.get("by_scheme", {})
+            parts = [f"{n} {k}" for k, n in sorted(by.items(), key=lambda kv: -kv[1])]
+            label = "all https" if by.get("https", 0) == total else ", ".join(parts)
+            ev.append(f"{plural(total, 'outgoing HTTP call site')}, {label}.")
+            dynamic = [f"{s['path']}:{s['line']}" for s in http.get("sites", [])
+                       if s["scheme"] == "dynamic"]
+            if dynamic:
+                ev.append(f"{plural(len(dynamic), 'URL')} built at run time cannot be checked "
+                          f"statically: {_places(dynamic)}.")
+        if stripe_calls:
+            ev.append(f"{plural(stripe_calls, 'Stripe SDK call')} {verb(stripe_calls, 'uses')} the "
+                      "SDK's HTTPS API base "
+                      "unless a PCI5xx finding says otherwise.")
+        return ev, None
+    if text.startswith("Validate all input"):
+        calls = inv.get("stripe_money_calls", [])
+        if not calls:
+            return ev, "no Stripe call setting an amount, price, customer or account found"
+        ev.append(f"{plural(len(calls), 'Stripe call')} {verb(len(calls), 'sets')} amounts, prices, "
+                  "customers or accounts "
+                  f"({_places([_at(c, c['call']) for c in calls])}); "
+                  f"{plural(inv.get('client_controlled_params', 0), 'argument')} "
+                  f"{verb(inv.get('client_controlled_params', 0), 'takes')} a "
+                  "client-controlled value unchecked.")
+        return ev, None
+    if text.startswith("Regularly update"):
+        reqs = inv.get("stripe_requirements", [])
+        if not reqs:
+            return ev, "no `stripe` requirement found in a dependency manifest"
+        ev.append(f"{plural(len(reqs), '`stripe` requirement')} "
+                  f"({_places([_at(r, r['requirement']) for r in reqs])}).")
+        return ev, None
+    return ev, None
+
+
 def _checklist(result: ScanResult, ctx: ReportContext, active: dict[str, list[str]]) -> list[ChecklistItem]:
     items = []
     hidden_base = ctx.baselined
     hidden_diff = ctx.outside_diff
+    inv = result.inventory
     for text, cats in CHECKLIST:
-        if not cats:
-            items.append(ChecklistItem(text, NOT_ASSESSED, [NOT_IN_SCOPE], cats))
-            continue
         found = [f for f in result.findings if f.category in cats]
         known = [f for f in hidden_base if f.category in cats]
         unchanged = [f for f in hidden_diff if f.category in cats]
+        suppressed = [s for s in result.suppressed_findings
+                      if s.finding.category in cats and s.kind == "inSource"]
         evidence: list[str] = []
         for cat in cats:
             n = sum(1 for f in found if f.category == cat)
@@ -158,8 +327,10 @@ def _checklist(result: ScanResult, ctx: ReportContext, active: dict[str, list[st
             evidence.append(f"{plural(len(unchanged), 'finding')} on lines not changed since "
                             f"{ctx.diff_rev} ({_count_by_rule(unchanged)}).")
         inactive = [c for c in cats if not active.get(c)]
+        examined, not_applicable = _examined(text, inv) if inv is not None else ([], None)
         if found or known or unchanged:
             status = FAIL
+            evidence += examined
         elif len(inactive) == len(cats):
             status = NOT_ASSESSED
             evidence.append("No rule of " + ", ".join(rule_family(c) for c in cats)
@@ -167,20 +338,33 @@ def _checklist(result: ScanResult, ctx: ReportContext, active: dict[str, list[st
         elif result.files_scanned == 0:
             status = NOT_ASSESSED
             evidence.append("No file was scanned.")
+        elif inv is None:
+            status = NOT_ASSESSED
+            evidence.append("No inventory of what was examined was collected for this report, "
+                            "so zero findings are not evidence on their own.")
+        elif not_applicable:
+            status = NOT_APPLICABLE
+            evidence.append(f"Not applicable ({not_applicable} in "
+                            f"{plural(result.files_scanned, 'file')} scanned).")
         else:
             status = PASS
+            evidence += examined
             ran = [c for c in cats if active.get(c)]
             evidence.append(
-                f"{plural(result.files_scanned, 'file')} scanned ({', '.join(ctx.scanned_paths) or '.'}); "
-                "active with zero findings: "
-                + "; ".join(f"{rule_family(c)} ({', '.join(active[c])})" for c in ran) + ".")
-        if inactive and status != NOT_ASSESSED:
+                "No finding from " + "; ".join(f"{rule_family(c)} ({', '.join(active[c])})"
+                                               for c in ran)
+                + f" over {plural(result.files_scanned, 'file')} scanned in "
+                f"{', '.join(ctx.scanned_paths) or '.'}.")
+        if suppressed:
+            evidence.append(f"{plural(len(suppressed), 'finding')} suppressed inline "
+                            f"({_count_by_rule([s.finding for s in suppressed])}): see Exceptions.")
+        if inactive and status not in (NOT_ASSESSED,):
             evidence.append("Not assessed here (no active rule): "
                             + ", ".join(rule_family(c) for c in inactive) + ".")
-        if result.errors and status == PASS:
+        if result.errors and status in (PASS, NOT_APPLICABLE):
             evidence.append(f"{plural(len(result.errors), 'file')} could not be analysed "
-                            "(see Scan errors): this pass does not cover them.")
-        if ctx.diff_rev and status == PASS:
+                            "(see Scan errors): this assessment does not cover them.")
+        if ctx.diff_rev and status in (PASS, NOT_APPLICABLE):
             evidence.append(f"Only findings on lines changed since {ctx.diff_rev} are reported.")
         items.append(ChecklistItem(text, status, evidence, cats, found))
     return items
@@ -208,11 +392,25 @@ def build_review(result: ScanResult, ctx: ReportContext) -> Review:
     for f in findings:
         for req in f.pci_dss:
             by_req.setdefault(req, []).append(f)
-    requirements = [RequirementSection(req, REQUIREMENT_TITLES.get(req, "PCI DSS requirement"),
+    requirements = [RequirementSection(req, requirement_title(req),
                                        by_req[req])
                     for req in sorted(by_req, key=requirement_key)]
 
     failing = sum(1 for f in findings if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[ctx.fail_on])
+    exceptions = []
+    listed = set()
+    for sup in result.suppressed_findings:
+        listed.add(sup.finding.fingerprint)
+        exceptions.append(Exception_(
+            sup.finding, "inline" if sup.kind == "inSource" else "baseline",
+            sup.justification or "(no reason given)",
+            f"{sup.path}:{sup.line}" if sup.line else sup.path,
+            ", ".join(x for x in (sup.author, sup.date) if x)))
+    for f in ctx.baselined:
+        if f.fingerprint not in listed:
+            exceptions.append(Exception_(f, "baseline", f"accepted in the baseline {ctx.baseline_path}",
+                                         ctx.baseline_path or "", ""))
+    meta = ctx.metadata or {}
     rules_text = (f"{len(ctx.rules)} active: " + ", ".join(r.id for r in ctx.rules)
                   if ctx.rules else "none listed")
     metadata = [
@@ -228,6 +426,17 @@ def build_review(result: ScanResult, ctx: ReportContext) -> Review:
         ("Findings suppressed inline", str(result.suppressed)),
         ("Duration", f"{result.duration_s:.2f} s"),
     ]
+    revision = meta.get("revision")
+    if meta:
+        metadata.insert(3, ("Scanned revision", (
+            f"{revision['commit']} ({'branch ' + revision['branch'] if revision.get('branch') else 'detached HEAD'}, "
+            f"{'uncommitted changes' if revision.get('dirty') else 'clean working tree'})"
+            if revision else "not a git work tree (revision unknown)")))
+        metadata.insert(4, ("Rule-set digest", str(meta.get("rules_digest", ""))))
+        config = meta.get("configuration") or {}
+        used = ", ".join(f"{k}={v}" for k, v in config.items()
+                         if k != "file" and v not in (None, [], {}, ""))
+        metadata.insert(7, ("Configuration used", used or "defaults"))
     if ctx.baseline_path:
         metadata.append(("Baseline", f"{ctx.baseline_path}: "
                          f"{plural(len(ctx.baselined), 'known finding')} not repeated"))
@@ -237,4 +446,5 @@ def build_review(result: ScanResult, ctx: ReportContext) -> Review:
     return Review(result=result, ctx=ctx, findings=findings, anchors=anchors,
                   severity_counts=severity_counts, categories=categories,
                   requirements=requirements, checklist=_checklist(result, ctx, active),
-                  metadata=metadata, failing=failing, verdict="fail" if failing else "pass")
+                  metadata=metadata, failing=failing, verdict="fail" if failing else "pass",
+                  exceptions=exceptions)

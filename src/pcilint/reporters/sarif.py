@@ -42,7 +42,7 @@ def _rule_descriptor(rule: Any) -> dict[str, Any]:
             + (f"\n\nReferences:\n{refs}" if refs else ""))
     markdown = (f"{rule.summary}\n\n## Why is this bad?\n{rule.why.strip()}\n\n"
                 f"## How to fix\n{rule.fix.strip()}\n\n"
-                f"PCI DSS v4.0: {', '.join(rule.pci_dss)}"
+                f"PCI DSS v4.0.1: {', '.join(rule.pci_dss)}"
                 + (f"\n\n## References\n{refs}" if refs else ""))
     descriptor: dict[str, Any] = {
         "id": rule.id,
@@ -158,8 +158,13 @@ def to_document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
         if f.rule_id not in index:
             index[f.rule_id] = len(descriptors)
             descriptors.append(_bare_descriptor(f))
-    results = []
-    for f in result.findings:
+    for sup in result.suppressed_findings:
+        f = sup.finding
+        if f.rule_id not in index:
+            index[f.rule_id] = len(descriptors)
+            descriptors.append(_bare_descriptor(f))
+
+    def sarif_result(f: Finding, baseline_state: str | None) -> dict[str, Any]:
         res: dict[str, Any] = {
             "ruleId": f.rule_id,
             "ruleIndex": index[f.rule_id],
@@ -176,8 +181,23 @@ def to_document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
             del res["partialFingerprints"]
         if f.trace:
             res["codeFlows"] = [_code_flow(f, columns)]
-        if ctx.baseline_path:
-            res["baselineState"] = "new"
+        if baseline_state:
+            res["baselineState"] = baseline_state
+        return res
+
+    results = [sarif_result(f, "new" if ctx.baseline_path else None) for f in result.findings]
+    for sup in result.suppressed_findings:
+        res = sarif_result(sup.finding, "unchanged" if sup.kind == "external" else None)
+        suppression: dict[str, Any] = {"kind": sup.kind, "status": "accepted"}
+        if sup.justification:
+            suppression["justification"] = sup.justification
+        if sup.line > 0:
+            suppression["location"] = {"physicalLocation": {
+                "artifactLocation": _artifact(sup.path), "region": {"startLine": sup.line}}}
+        who = {k: v for k, v in (("author", sup.author), ("date", sup.date)) if v}
+        if who:
+            suppression["properties"] = who
+        res["suppressions"] = [suppression]
         results.append(res)
     notifications = [{
         "level": "warning",
@@ -192,6 +212,11 @@ def to_document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
                        "durationSeconds": round(result.duration_s, 3),
                        "suppressed": result.suppressed},
     }
+    meta = ctx.metadata or {}
+    if meta.get("revision"):
+        invocation["properties"]["revision"] = meta["revision"]
+    if meta.get("rules_digest"):
+        invocation["properties"]["rulesDigest"] = meta["rules_digest"]
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "pcilint", "version": __version__,
                             "semanticVersion": __version__, "informationUri": INFORMATION_URI,
