@@ -1,4 +1,4 @@
-"""The contract's JSON document (``../shared/docs/contract.md`` section 4)."""
+"""The contract's JSON document (``docs/contract.md`` section 4)."""
 
 from __future__ import annotations
 

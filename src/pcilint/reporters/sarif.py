@@ -24,7 +24,6 @@ from pcilint.findings import Finding, ScanResult
 from pcilint.reporters import ReportContext
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/pcilint/"
 SRCROOT = "%SRCROOT%"
 
 # GitHub: critical > 9.0, high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9.
@@ -219,7 +218,9 @@ def to_document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
         invocation["properties"]["rulesDigest"] = meta["rules_digest"]
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "pcilint", "version": __version__,
-                            "semanticVersion": __version__, "informationUri": INFORMATION_URI,
+                            "semanticVersion": __version__,
+                            # no informationUri: pcilint has no published home page, and a
+                            # link that does not resolve is worse than none (SARIF makes it optional)
                             "rules": descriptors}},
         "invocations": [invocation],
         "originalUriBaseIds": {SRCROOT: {"uri": cwd.resolve().as_uri().rstrip("/") + "/"}},
