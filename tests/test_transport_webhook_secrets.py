@@ -178,12 +178,11 @@ def test_secrets_in_code_and_settings_files_are_reported_masked(tmp_path):
         ("PCI702", "app/config.py", 2),
         ("PCI702", "deploy/values.yaml", 2),
         ("PCI703", "app/config.py", 3),
-        ("PCI704", "app/config.py", 4),
-        ("PCI704", "app/config.py", 5),
+        ("PCI704", "app/config.py", 4),   # line 5, Stripe's published test Visa, is not card data
     ]
     sev = {(f["rule_id"], f["line"]): f["severity"] for f in out["findings"]
            if f["path"] == "app/config.py"}
-    assert sev[("PCI704", 4)] == "high" and sev[("PCI704", 5)] == "low"
+    assert sev[("PCI704", 4)] == "high"
     assert sev[("PCI703", 3)] == "low" and sev[("PCI701", 1)] == "critical"
     text = json.dumps(out)
     for secret in (LIVE, WHSEC, TEST, "4539 1488 0343 6467", "4242424242424242"):

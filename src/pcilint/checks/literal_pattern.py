@@ -44,7 +44,8 @@ class LiteralPattern(CheckKind):
                            doc="Regex fragments one of which must be in a file (default: none)."),
         "downgrade": Param("dict", default=None,
                            doc="{values: [...], patterns: [regex...], severity: low}: matches in "
-                               "this list (or matching a pattern) get this severity."),
+                               "this list (or matching a pattern) get this severity; severity `none` "
+                               "means they are not reported (published test numbers)."),
         "ignore": Param("list[regex]", default=[],
                         doc="A match that one of these regexes finds is a placeholder, not reported."),
     }
@@ -84,6 +85,8 @@ class LiteralPattern(CheckKind):
                 continue
             if any(p.search(value) for p in self.p["ignore"]):
                 continue
+            if self.downgrade_severity == "none" and self._listed(value):
+                continue
             yield m.start(), m.end(), value
 
     def _fields(self, value: str) -> dict[str, Any]:
@@ -92,11 +95,15 @@ class LiteralPattern(CheckKind):
         else:
             shown = mask_text(value) if mask_text(value) != value else value[:4] + "…"
         fields: dict[str, Any] = {"literal": shown}
-        normalized = value.replace(" ", "").replace("-", "")
-        if self.downgrade_severity and (normalized in self.downgrade_values or any(
-                p.fullmatch(normalized) for p in self.downgrade_patterns)):
+        if self.downgrade_severity and self._listed(value):
             fields["severity"] = self.downgrade_severity
         return fields
+
+    def _listed(self, value: str) -> bool:
+        """Is ``value`` one of the downgrade list's values (or does it match one of its patterns)?"""
+        normalized = value.replace(" ", "").replace("-", "")
+        return normalized in self.downgrade_values or any(
+            p.fullmatch(normalized) for p in self.downgrade_patterns)
 
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
         if self.p["skip_in_tests"] and ctx.is_test:
