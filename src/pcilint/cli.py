@@ -18,6 +18,13 @@ from pcilint.findings import SEVERITIES, severity_at_least
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+
+def _echo(message: str = "", **kwargs: object) -> None:
+    """Everything pcilint prints goes through the output masker (file names can hold a PAN)."""
+    from pcilint.masking import mask_output
+
+    click.echo(mask_output(str(message)), **kwargs)  # type: ignore[arg-type]
+
 def _split_codes(values: tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for v in values:
@@ -39,12 +46,12 @@ def _fail(exc: BaseException, debug: bool) -> None:
     from pcilint.masking import mask_text  # tracebacks and messages can quote scanned values
 
     if debug:
-        click.echo(mask_text(traceback.format_exc()), err=True, nl=False)
+        _echo(mask_text(traceback.format_exc()), err=True, nl=False)
     if isinstance(exc, PcilintError):
-        click.echo(f"pcilint: error: {exc}", err=True)
+        _echo(f"pcilint: error: {exc}", err=True)
     else:
         first = (str(exc).splitlines() or [""])[0]
-        click.echo(mask_text(f"pcilint: internal error: {type(exc).__name__}: {first} "
+        _echo(mask_text(f"pcilint: internal error: {type(exc).__name__}: {first} "
                              "(rerun with --debug for the traceback, and please report it)"),
                    err=True)
     sys.exit(EXIT_ERROR)
@@ -69,6 +76,9 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
               help="Lowest severity that fails the run (default: low, or config fail_on).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--fail-on-errors/--no-fail-on-errors", "fail_on_errors", default=None,
+              help="Fail the run (exit 1) when a file could not be analysed (default: on, or "
+                   "config fail_on_errors): CI must not pass over code nobody read.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes (0 = all cores).")
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
@@ -100,14 +110,20 @@ def check(paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path
           jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
           show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
           file_timeout: float, no_cache: bool, cache_dir: Path | None, debug: bool,
-          **narrowing: Any) -> None:
+          fail_on_errors: bool | None = None, **narrowing: Any) -> None:
     """Scan PATHS (default: the current directory) for card-data leaks."""
     try:
+        missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+        if missing:
+            raise PcilintError(f"no such file or directory: {', '.join(missing)}", field="PATHS")
         code = _check(list(paths) or [Path(".")], formats, outputs, select, ignore, fail_on,
                       exit_zero, jobs, rule_paths, config, quiet, show_trace, statistics,
                       warn_unused_ignores, max_file_size, file_timeout,
                       cache_dir=None if no_cache else (cache_dir or Path(".pcilint_cache")),
-                      **narrowing)
+                      fail_on_errors=fail_on_errors, **narrowing)
+    except KeyboardInterrupt:
+        _echo("pcilint: interrupted", err=True)
+        sys.exit(130)
     except (PcilintError, Exception) as exc:  # noqa: BLE001 - never crash with a raw traceback
         _fail(exc, debug)
     else:
@@ -119,7 +135,8 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
            jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
            show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
            file_timeout: float, baseline: Path | None = None, update_baseline: bool = False,
-           diff_rev: str | None = None, cache_dir: Path | None = None) -> int:
+           diff_rev: str | None = None, cache_dir: Path | None = None,
+           fail_on_errors: bool | None = None) -> int:
     from pcilint.engine import Options, Scanner
     from pcilint.progress import progress_for
     from pcilint.reporters import FORMATS, ReportContext, get_renderer
@@ -159,7 +176,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
         result.unused_suppressions = []
     narrowed = scope.apply(result, paths)
     for note in narrowed.notes:
-        click.echo(f"pcilint: {note}", err=True)
+        _echo(f"pcilint: {note}", err=True)
     threshold = fail_on or settings.fail_on
     from pcilint import evidence
 
@@ -181,19 +198,22 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
         if not to_stdout[i]:
             write_atomic(outputs[i], text)
         else:
-            click.echo(text, nl=False)
+            _echo(text, nl=False)
     # the text report carries statistics, errors and unused suppressions itself
     text_on_stdout = any(f == "text" and out for f, out in zip(formats, to_stdout))
     if statistics and not text_on_stdout:
         for line in statistics_lines(result, ctx):
-            click.echo(line, err=True)
+            _echo(line, err=True)
     if not text_on_stdout:
         for e in result.errors:
-            click.echo(f"pcilint: {e.path}: {e.message}", err=True)
+            _echo(f"pcilint: {e.path}: {e.message}", err=True)
         for path, line, codes in result.unused_suppressions:
-            click.echo(f"pcilint: {path}:{line}: unused suppression ({codes})", err=True)
+            _echo(f"pcilint: {path}:{line}: unused suppression ({codes})", err=True)
     failing = any(severity_at_least(f.severity, threshold) for f in result.findings)
     failing = failing or (unused_mode == "fail" and bool(result.unused_suppressions))
+    if fail_on_errors is None:
+        fail_on_errors = settings.fail_on_errors
+    failing = failing or (fail_on_errors and bool(result.errors))
     return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
 
 
@@ -210,7 +230,7 @@ def list_rules(rule_paths: tuple[Path, ...], config: str | None) -> None:
     except Exception as exc:  # noqa: BLE001
         _fail(exc, False)
     for r in rules:
-        click.echo(f"{r.id}  {r.severity:<8} {r.category:<12} {r.name}: {r.summary}")
+        _echo(f"{r.id}  {r.severity:<8} {r.category:<12} {r.name}: {r.summary}")
 
 
 @main.command("rule")
@@ -227,9 +247,9 @@ def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
         _fail(exc, False)
     match = [r for r in rules if r.id == code.upper() or r.name == code]
     if not match:
-        click.echo(f"pcilint: error: no rule {code!r} (see `pcilint rules`)", err=True)
+        _echo(f"pcilint: error: no rule {code!r} (see `pcilint rules`)", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(render_rule_page(match[0]))
+    _echo(render_rule_page(match[0]))
 
 
 
@@ -246,13 +266,13 @@ def list_kinds() -> None:
         cls = KINDS[name]
         doc = inspect.getdoc(cls) or inspect.getdoc(sys.modules[cls.__module__]) or ""
         first_paragraph = " ".join(doc.split("\n\n")[0].split())
-        click.echo(f"{name}  (files: {', '.join(cls.FILE_KINDS)})")
+        _echo(f"{name}  (files: {', '.join(cls.FILE_KINDS)})")
         if first_paragraph:
-            click.echo("    " + first_paragraph)
+            _echo("    " + first_paragraph)
         for pname, spec in cls.PARAMS.items():
             req = "required" if spec.required else f"default {spec.default!r}"
-            click.echo(f"    {pname}: {spec.type}, {req} - {spec.doc}")
-        click.echo("")
+            _echo(f"    {pname}: {spec.type}, {req} - {spec.doc}")
+        _echo("")
 
 
 @main.group("baseline")
@@ -289,6 +309,6 @@ def baseline_create(paths: tuple[Path, ...], output: Path, select: tuple[str, ..
     except (PcilintError, Exception) as exc:  # noqa: BLE001
         _fail(exc, debug)
     for e in result.errors:
-        click.echo(f"pcilint: {e.path}: {e.message}", err=True)
-    click.echo(f"pcilint: wrote {n} finding{'s' if n != 1 else ''} from {result.files_scanned} "
+        _echo(f"pcilint: {e.path}: {e.message}", err=True)
+    _echo(f"pcilint: wrote {n} finding{'s' if n != 1 else ''} from {result.files_scanned} "
                f"file{'s' if result.files_scanned != 1 else ''} to {output}", err=True)

@@ -36,6 +36,7 @@ KEYS = {
     "sanitizers": "extra function names whose result is no longer card data",
     "dependencies": "the PCI9xx support window: {versions_file, min_supported_major, "
                     "max_api_version_age_days}",
+    "fail_on_errors": "fail the run when a file could not be analysed (default true)",
     "warn_unused_ignores": "report `# pcilint: ignore` comments that suppress nothing: false "
                            "(default), true (warn) or \"fail\" (warn and fail the run)",
 }
@@ -55,6 +56,7 @@ class Settings:
     sanitizers: list[str] = field(default_factory=list)
     dependencies: DependencySettings | None = None  # [tool.pcilint.dependencies]
     warn_unused_ignores: str = "off"  # off, warn, fail
+    fail_on_errors: bool = True  # a file that could not be analysed fails the run
     source: str | None = None  # the config file these came from
     root: Path | None = None  # directory of the config file (patterns are relative to it)
     lines: dict[str, int] = field(default_factory=dict)  # key -> line in the config file
@@ -224,6 +226,10 @@ def _settings_from(data: dict[str, Any], display: str, root: Path, line_of: Any)
         settings.sanitizers = str_list("sanitizers")
     if "dependencies" in data:
         settings.dependencies = _dependency_settings(data["dependencies"], display, root, line_of)
+    if "fail_on_errors" in data:
+        if not isinstance(data["fail_on_errors"], bool):
+            raise fail("fail_on_errors", "must be true or false")
+        settings.fail_on_errors = data["fail_on_errors"]
     if "warn_unused_ignores" in data:
         value = data["warn_unused_ignores"]
         if value is True or value is False:

@@ -172,14 +172,19 @@ def discover(paths: list[Path], kinds: set[str], exclude: list[str], exclude_roo
                 add(given, kind)
             continue
         if not given.is_dir():
+            problems.append((display_path(given, cwd),
+                             "not a regular file or directory (a pipe, device or socket), not scanned"))
             continue
         _walk(given, _ancestor_ignores(given).child(given), kinds, user_excluded, add, problems,
-              cwd)
+              cwd, os.path.realpath(given))
     files = sorted(found.values(), key=lambda f: f.display)
     return files, problems
 
 
-def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, problems, cwd) -> None:
+def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, problems, cwd,
+          tree: str) -> None:
+    """Walk ``top``; ``tree`` is the real path of the directory given on the command line: a
+    symbolic link to a file outside it (``/etc/passwd``, ``/proc/self/...``) is not followed."""
     try:
         entries = sorted(os.scandir(top), key=lambda e: e.name)
     except OSError as exc:
@@ -200,16 +205,22 @@ def _walk(top: Path, stack: _IgnoreStack, kinds: set[str], user_excluded, add, p
                 continue
             if stack.ignored(p, True) or user_excluded(p, True):
                 continue
-            _walk(p, stack.child(p), kinds, user_excluded, add, problems, cwd)
+            _walk(p, stack.child(p), kinds, user_excluded, add, problems, cwd, tree)
         elif is_file:
             kind = file_kind(p)
             if kind is None or kind not in kinds:
                 continue
+            if _is_symlink(entry) and not _inside(os.path.realpath(p), tree):
+                continue  # a link out of the scanned tree: not what the user asked to scan
             if stack.ignored(p, False) or user_excluded(p, False):
                 continue
             add(p, kind)
         elif _is_symlink(entry) and not _is_dir(p) and file_kind(p) in kinds:
             problems.append((display_path(p, cwd), "broken or looping symbolic link, skipped"))
+
+
+def _inside(real: str, tree: str) -> bool:
+    return real == tree or real.startswith(tree.rstrip(os.sep) + os.sep)
 
 
 def _is_symlink(entry: os.DirEntry) -> bool:

@@ -29,6 +29,7 @@ from typing import Any, Callable, Tuple, Union
 from pcilint import __version__
 from pcilint.cache import Cache, digest, key_of
 from pcilint.checks.base import FileContext, ProjectReporter
+from pcilint.masking import mask_window
 from pcilint.config import Settings, code_matches, validate_codes
 from pcilint.discovery import SourceFile, discover
 from pcilint.errors import ConfigError
@@ -673,7 +674,7 @@ class Scanner:
                     text = None
                 line_cache[path] = (text or "").splitlines()
             lines = line_cache[path]
-            return lines[line - 1] if 0 < line <= len(lines) else ""
+            return mask_window(lines, line - 1) if 0 < line <= len(lines) else ""
 
         project_rules = [r for r in self.rules if self.plans[r.id].project]
         if not project_rules:

@@ -26,6 +26,12 @@ MIN_SUSPICIOUS_SIZE = 2000
 #: Bracket depth estimate and line length above which the CPython oracle is consulted.
 SUSPICIOUS_DEPTH = 100
 SUSPICIOUS_LINE = 1000
+#: Counts of chain-building tokens above which the oracle is consulted: ``elif`` branches, backslash
+#: continuations and binary operators each become one more level of libcst's (recursive) tree, and
+#: 10,000 of any of them crash libcst natively even without a single bracket.
+SUSPICIOUS_CHAIN = 300
+#: Files this large always go through the oracle (it costs ~1/10 of libcst's own parse).
+ALWAYS_CHECK_SIZE = 100_000
 #: Python frames of head-room given to the oracle: AST construction allows ~3x this many levels
 #: (~600), where libcst still parses in well under a second and far from its stack limit.
 ORACLE_FRAMES = 200
@@ -58,9 +64,16 @@ def structure_problem(text: str) -> str | None:
     """Why ``text`` must not be handed to libcst (one line), or None when it is safe."""
     if len(text) < MIN_SUSPICIOUS_SIZE:
         return None
-    if bracket_depth_estimate(text) <= SUSPICIOUS_DEPTH and _longest_line(text) <= SUSPICIOUS_LINE:
+    if (len(text) < ALWAYS_CHECK_SIZE and bracket_depth_estimate(text) <= SUSPICIOUS_DEPTH
+            and _longest_line(text) <= SUSPICIOUS_LINE and not _long_chains(text)):
         return None
     return _oracle(text)
+
+
+def _long_chains(text: str) -> bool:
+    """Whether ``text`` holds enough chain-building tokens to nest libcst's tree deeply (C speed)."""
+    return (text.count("elif") > SUSPICIOUS_CHAIN or text.count("\\\n") > SUSPICIOUS_CHAIN
+            or sum(map(text.count, ("+", "-", "*", "|", "&", " and ", " or ", "."))) > 20 * SUSPICIOUS_CHAIN)
 
 
 def _oracle(text: str) -> str | None:

@@ -13,6 +13,7 @@ from pcilint.config import Settings
 from pcilint.discovery import SourceFile, discover
 from pcilint.engine import Options, Scanner, decode_source
 
+from conftest import run_cli
 from robust_helpers import KEY_BODY, LIVE_KEY, hostile_tree, run_scan_json
 
 
@@ -103,7 +104,7 @@ def test_unlistable_directory_is_reported(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "scandir", scandir)
     code, doc, _ = run_scan_json(["--jobs", "1", "."], tmp_path)
-    assert code == 0
+    assert code == 1  # fails closed: a directory nobody read
     assert doc["errors"] == [{"path": "locked", "message": "cannot list directory: Permission denied"}]
     assert doc["summary"]["files_scanned"] == 1
 
@@ -124,10 +125,10 @@ def test_file_deleted_between_discovery_and_analysis(tmp_path, monkeypatch):
     assert doc["summary"]["files_scanned"] == 1
 
 
-def test_missing_path_on_the_command_line_is_an_error_not_a_crash(tmp_path):
+def test_missing_path_on_the_command_line_is_a_usage_error(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\n")
-    code, doc, _ = run_scan_json(["--jobs", "1", "a.py", "no such.py"], tmp_path)
-    assert doc["errors"] == [{"path": "no such.py", "message": "no such file or directory"}]
+    code, out, err = run_cli(["check", "--jobs", "1", "a.py", "no such.py"], tmp_path)
+    assert code == 2 and "no such file or directory: no such.py" in err and not out
 
 
 @pytest.mark.parametrize("data,kind,fragment", [

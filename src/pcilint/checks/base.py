@@ -206,6 +206,13 @@ class FileContext:
         lines = self.lines
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
+    def masked_line(self, line: int) -> str:
+        """Line ``line`` masked in the context of its neighbours (see :func:`mask_window`)."""
+        from pcilint.masking import mask_window
+
+        lines = self.lines
+        return mask_window(lines, line - 1) if 0 < line <= len(lines) else ""
+
     @property
     def imports(self) -> Any:
         """The module's import table (local name -> qualified name); see :mod:`pcilint.analysis.imports`."""
@@ -310,7 +317,7 @@ class FileContext:
         if end_column is None:
             end_column = len(self.line_text(end_line)) + 1
         self.findings.append(make_finding(rule, self.path, line, column, end_line, end_column,
-                                          self.line_text(line), trace, fields))
+                                          self.masked_line(line), trace, fields))
 
 
 def make_finding(rule: "Rule", path: str, line: int, column: int, end_line: int, end_column: int,
