@@ -4,9 +4,10 @@ Layout (default ``.pcilint_cache/`` in the working directory, ``--cache-dir`` to
 
     .pcilint_cache/CACHEDIR.TAG        # backup tools skip the directory
     .pcilint_cache/.gitignore          # `*`: never committed
-    .pcilint_cache/v1/<2 hex>/<key>    # one entry per (scan key, file path, content, depth)
+    .pcilint_cache/v2/<2 hex>/<key>    # one entry per (scan key, file path, content, depth)
 
-An entry is ``MAGIC + HMAC-SHA256 + pickle``.  The HMAC key lives outside the project, in the user's
+An entry is ``MAGIC + HMAC-SHA256(key name + NUL + payload) + pickle``: an entry copied over
+another key's file is rejected.  The HMAC key lives outside the project, in the user's
 cache directory, so an entry planted in a repository (a pull request that commits a
 ``.pcilint_cache/``) is rejected instead of unpickled: scanning untrusted code must stay safe.
 Writes are atomic (temporary file + ``os.replace``); an entry that is truncated, corrupt or signed
@@ -31,8 +32,8 @@ from pcilint.analysis.cardnumbers import find_pans
 from pcilint.reporters.output import write_atomic
 
 CACHE_DIR_NAME = ".pcilint_cache"
-FORMAT = "v1"
-MAGIC = b"PCILINT1"
+FORMAT = "v2"
+MAGIC = b"PCILINT2"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by pcilint.\n"
@@ -124,6 +125,11 @@ class Cache:
             return None
         return cls(directory, key)
 
+    def _mac(self, key: str, payload: bytes) -> bytes:
+        """The MAC of an entry: over its key name too, so an entry moved to another key fails."""
+        return hmac.new(self._key, key.encode("utf-8", "surrogatepass") + b"\x00" + payload,
+                        hashlib.sha256).digest()
+
     def _path(self, key: str) -> Path:
         return self.entries / key[:2] / key[2:]
 
@@ -136,7 +142,7 @@ class Cache:
             return None
         head, mac, payload = blob[:8], blob[8:40], blob[40:]
         if head != MAGIC or not hmac.compare_digest(
-                mac, hmac.new(self._key, payload, hashlib.sha256).digest()):
+                mac, self._mac(key, payload)):
             self.misses += 1
             return None
         try:
@@ -169,7 +175,7 @@ class Cache:
             return False
         if leaks(scanned):
             return False
-        blob = MAGIC + hmac.new(self._key, payload, hashlib.sha256).digest() + payload
+        blob = MAGIC + self._mac(key, payload) + payload
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
