@@ -15,7 +15,14 @@ from pcilint.reporters import FORMATS
 PANS = ["4242424242424242", "5555555555554444", "378282246310005", "6011111111111117",
         "3566002020360505", "4000056655665556"]
 KEYS = ["sk_live_51HxAbCdEfGhIjKlMnOpQrStUvWxYz0123", "rk_live_51HxZyXwVuTsRqPoNmLkJiHg9876",
-        "whsec_Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHh", "sk_test_51HxTestTestTestTestTestTest42"]
+        "whsec_Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHh", "sk_test_51HxTestTestTestTestTestTest42",
+        "whsec_Ab12+Cd34/Ef56Gh78+Ij90/KlMn34", "sk_live_51OBFUSCATEDbyConcatenation0099"]
+# Written so that only Python's decoding or joining shows the whole value (issue 14).
+OBFUSCATED_PANS = ["4539571747189258", "5425233430109903", "4716108999716531"]
+PANS_ALL = PANS + OBFUSCATED_PANS
+BODY = KEYS[5][len("sk_live_"):]
+HEX_PAN = "".join("\\x%02x" % ord(c) for c in OBFUSCATED_PANS[1])
+UNICODE_PAN = "".join("\\u%04x" % ord(c) for c in OBFUSCATED_PANS[2])
 
 
 def _spaced(pan: str) -> str:
@@ -49,6 +56,19 @@ def pay(request):
     "app/broken.py": f'x = "{PANS[0]}" +\nk = "{KEYS[0]}"\n  bad indent {PANS[1]}\n',
     "app/unterminated.py": f'k = "{KEYS[0]}\n',
     "app/latin.py": f"n = 'caf\xe9'  # {PANS[2]}\n".encode("latin-1"),
+    "app/obfuscated.py": f'''
+import stripe
+WEBHOOK = "{KEYS[4]}"
+stripe.api_key = "sk_" "live_" "{BODY}"
+ESCAPED = "sk\\x5flive_{BODY}"
+CARD_JOINED = "4539" "5717" "4718" "9258"
+CARD_ESCAPED = "{HEX_PAN}"
+CARD_UNICODE = "{UNICODE_PAN}"
+client = stripe.StripeClient(
+    "{KEYS[5]}"
+)
+''',
+    f"app/{OBFUSCATED_PANS[0]}/{KEYS[5]}.py": "import stripe\nstripe.verify_ssl_certs = False\n",
     "config/.env": f"STRIPE_SECRET_KEY={KEYS[0]}\nCARD={PANS[0]}\nWEBHOOK={KEYS[2]}\n",
     "config/settings.json": f'{{"stripe": {{"secret": "{KEYS[1]}", "card": "{_spaced(PANS[3])}"}}}}',
     "config/app.yaml": f"stripe_key: {KEYS[0]}\ncard: {PANS[4]}\n",
@@ -84,7 +104,7 @@ rules:
 def _forbidden() -> list[str]:
     """Every full value, in every way it was written."""
     values = list(KEYS) + [k[k.index("_", 3) + 1:] for k in KEYS]  # the key bodies alone too
-    for pan in PANS:
+    for pan in PANS_ALL:
         spaced = _spaced(pan)
         values += [pan, spaced, spaced.replace(" ", "-"), spaced.replace(" ", "_")]
     return values
@@ -95,7 +115,7 @@ def _assert_no_leak(where: str, text: str) -> None:
         assert value not in text, f"{value!r} leaked in {where}"
     # and no 13+ consecutive digits of any card number, whatever the separators
     digits_only = re.sub(r"[ \t\-_./]", "", text)
-    for pan in PANS:
+    for pan in PANS_ALL:
         for i in range(len(pan) - 12):
             assert pan[i:i + 13] not in digits_only, f"13 digits of {pan} leaked in {where}"
 
