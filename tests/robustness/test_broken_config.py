@@ -19,7 +19,7 @@ def rule_file(**replace: str) -> str:
     text = FIRST_RULE.replace("PCI701", "PCI791")
     for old, new in replace.items():
         old = {"kind": "kind: literal-pattern", "severity": "severity: critical",
-               "prefilter": "prefilter: ['k_live_']", "message": "{literal}",
+               "prefilter": "prefilter: ['live_']", "message": "{literal}",
                "id": "id: PCI791"}.get(old, old)
         assert old in text, old
         text = text.replace(old, new, 1)

@@ -21,6 +21,17 @@ from pcilint.prefilter import PAN_LITERAL
 VALIDATORS = {"none", "pan"}
 
 
+def _folded(node: cst.BaseExpression, depth: int = 0) -> str | None:
+    """The value of a ``+`` of string literals (``"sk_" + "live_..."``), else None."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return string_value(node)
+    if depth < 50 and isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+        left, right = _folded(node.left, depth + 1), _folded(node.right, depth + 1)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
 @register
 class LiteralPattern(CheckKind):
     """A literal matching a regular expression (optionally confirmed as a card number), in Python
@@ -128,6 +139,21 @@ class LiteralPattern(CheckKind):
 
             def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
                 self._literal(node)
+
+            def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+                # "sk_live_" + "51Hx...": a constant Python folds.  Reported once, on the smallest
+                # sum that holds the whole value (a piece that matches alone is reported by itself).
+                if not isinstance(node.operator, cst.Add):
+                    return
+                text = _folded(node)
+                if not text or not any(True for _ in check._matches(text)):
+                    return
+                if any(_folded(side) and any(True for _ in check._matches(_folded(side) or ""))
+                       for side in (node.left, node.right)):
+                    return
+                for _start, _end, value in check._matches(text):
+                    ctx.report(check.rule, node, **check._fields(value))
+                    return
 
             def visit_Integer(self, node: cst.Integer) -> None:
                 if check.p["integers"]:
