@@ -287,6 +287,13 @@ class Scanner:
                 module = parse_module(text)
             except cst.ParserSyntaxError as exc:
                 result.error = _one_line(_syntax_error_message(exc, text))
+                # A key or card number in a file that does not parse is still committed: the
+                # checks that can judge raw lines read it as text.
+                ctx = FileContext(path, text, file_kind, self.settings, None)
+                for rule in rules:
+                    rule.check.check_unparsed(ctx)
+                result.findings = ctx.findings
+                result.suppressions = text_suppressions(text)
                 return result
             except RecursionError:
                 result.error = "expression nested too deeply to parse"

@@ -153,6 +153,10 @@ class CheckKind:
     def check_text(self, ctx: "FileContext") -> None:
         """Check a non-Python file (template or settings) from ``ctx.text``."""
 
+    def check_unparsed(self, ctx: "FileContext") -> None:
+        """Check, as text, a Python file that does not parse (it is also listed under ``errors``).
+        Only checks that can judge raw lines (secrets, card numbers) implement it."""
+
     def project_facts(self, ctx: "FileContext") -> Any:
         """Picklable per-file facts for :meth:`check_project` (None when there are none)."""
         return None

@@ -51,6 +51,10 @@ class LiteralPattern(CheckKind):
                               doc="Show the matched text in messages (masked for PANs and keys); "
                                   "off, only its first characters are shown (for secrets)."),
         "integers": Param("bool", default=False, doc="Also search integer literals."),
+        "comments": Param("bool", default=False,
+                          doc="Also search comments, and every line of a Python file that does not "
+                              "parse (Python 2 code, a syntax error): a key in a comment or a broken "
+                              "file is as committed as one in a string."),
         "prefilter": Param("list[str]", default=None,
                            doc="Regex fragments one of which must be in a file (default: none)."),
         "downgrade": Param("dict", default=None,
@@ -159,7 +163,17 @@ class LiteralPattern(CheckKind):
                 if check.p["integers"]:
                     self._literal(node)
 
+            def visit_Comment(self, node: cst.Comment) -> None:
+                if check.p["comments"]:
+                    for _start, _end, value in check._matches(node.value):
+                        ctx.report(check.rule, node, **check._fields(value))
+                        return
+
         return Visitor()
+
+    def check_unparsed(self, ctx: FileContext) -> None:
+        if self.p["comments"]:
+            self.check_text(ctx)
 
     def check_text(self, ctx: FileContext) -> None:
         if self.p["skip_in_tests"] and ctx.is_test:
