@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pcilint import __version__
+from pcilint import __version__, safeio
 from pcilint.errors import PcilintError
 from pcilint.findings import Finding
 from pcilint.masking import mask_text
@@ -76,7 +76,7 @@ def write_baseline(path: Path, findings: list[Finding], keep: list[dict[str, str
 def load_baseline(path: Path) -> Baseline:
     display = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = safeio.read_text(path)
     except FileNotFoundError:
         raise PcilintError("baseline file not found (create it with `pcilint baseline create`)",
                            path=display) from None

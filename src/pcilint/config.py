@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pcilint import safeio
 from pcilint.errors import ConfigError
 from pcilint.findings import SEVERITIES
 from pcilint.versiontable import DependencySettings
@@ -75,7 +76,7 @@ def find_config(start: Path) -> Path | None:
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             try:
-                text = candidate.read_text(encoding="utf-8", errors="replace")
+                text = safeio.read_text(candidate, errors="replace")
             except OSError:
                 continue
             if re.search(r"^\s*\[tool\.pcilint[\].]", text, re.M):
@@ -88,7 +89,7 @@ def load_config(path: Path | None) -> Settings:
         return Settings()
     display = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = safeio.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read configuration: {exc}", path=display) from None
     if path.name in YAML_NAMES or path.suffix in (".yaml", ".yml"):
@@ -110,6 +111,8 @@ def load_config(path: Path | None) -> Settings:
     else:
         try:
             doc = tomllib.loads(text)
+        except RecursionError:
+            raise ConfigError("invalid TOML: nested too deeply", path=display) from None
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"line (\d+)", str(exc))
             line = int(m.group(1)) if m else None
@@ -195,7 +198,14 @@ def _settings_from(data: dict[str, Any], display: str, root: Path, line_of: Any)
     if "ignore" in data:
         settings.ignore = codes("ignore", str_list("ignore"))
     if "exclude" in data:
+        from pcilint.discovery import MAX_STAR_RUNS, MAX_STARS_PER_SEGMENT, glob_too_complex
+
         settings.exclude = str_list("exclude")
+        for pattern in settings.exclude:
+            if glob_too_complex(pattern):
+                raise fail("exclude", f"{pattern!r} has more than {MAX_STARS_PER_SEGMENT} `*` in one "
+                                      f"path segment or {MAX_STAR_RUNS} in all: it could take hours "
+                                      "to match")
     if "fail_on" in data:
         if data["fail_on"] not in SEVERITIES:
             raise fail("fail_on", f"must be one of {', '.join(SEVERITIES)}")

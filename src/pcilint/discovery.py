@@ -81,6 +81,30 @@ def printable(name: str) -> str:
         return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+#: Limits on `*` in one gitignore-style pattern.  Python's regular expressions backtrack: a line
+#: like ``*a*a*a*a*b`` takes 11 s against one 250-character name (and grows exponentially), so a
+#: `.gitignore` in a pull request could stall the scan.  Real patterns use one or two (`*.py[cod]`,
+#: `**/migrations/*`); a pattern over the limit is not applied (which scans more, never less).
+MAX_STARS_PER_SEGMENT = 2
+MAX_STAR_RUNS = 4
+MAX_GITIGNORE_BYTES = 1 << 20
+
+
+def glob_too_complex(pattern: str) -> bool:
+    """Whether matching ``pattern`` could backtrack for minutes (see MAX_STARS_PER_SEGMENT)."""
+    if pattern.count("*") <= MAX_STARS_PER_SEGMENT:
+        return False
+    import re
+
+    runs = re.findall(r"\*+", pattern.replace("\\*", ""))
+    if len(runs) > MAX_STAR_RUNS:
+        return True
+    for segment in pattern.replace("\\*", "").split("/"):
+        if segment.strip("*") and len(re.findall(r"\*+", segment)) > MAX_STARS_PER_SEGMENT:
+            return True
+    return False
+
+
 def _gitignore_spec(lines: list[str]) -> "pathspec.PathSpec":
     # (imported here: importing pathspec takes ~0.07 s, which a pre-commit run naming its files,
     # with no exclude patterns, never needs)
@@ -92,16 +116,28 @@ def _gitignore_spec(lines: list[str]) -> "pathspec.PathSpec":
 class _IgnoreStack:
     """The .gitignore specs that apply inside one directory, each anchored at its own directory."""
 
-    def __init__(self, specs: tuple[tuple[Path, pathspec.PathSpec], ...] = ()) -> None:
+    def __init__(self, specs: tuple[tuple[Path, pathspec.PathSpec], ...] = (),
+                 problems: list[tuple[str, str]] | None = None, cwd: Path | None = None) -> None:
         self.specs = specs
+        self.problems = problems if problems is not None else []
+        self.cwd = cwd or Path.cwd()
 
     def child(self, directory: Path) -> "_IgnoreStack":
         gitignore = directory / ".gitignore"
         if gitignore.is_file():
             try:
-                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+                with open(gitignore, "rb") as fh:
+                    data = fh.read(MAX_GITIGNORE_BYTES)
+                lines = data.decode("utf-8", errors="replace").splitlines()
+                for number, line in enumerate(lines, 1):
+                    if glob_too_complex(line.strip()):
+                        lines[number - 1] = ""
+                        self.problems.append((
+                            f"{display_path(gitignore, self.cwd)}:{number}",
+                            f"pattern not applied: more than {MAX_STARS_PER_SEGMENT} `*` in one "
+                            f"path segment or {MAX_STAR_RUNS} in all could take hours to match"))
                 spec = _gitignore_spec(lines)
-                return _IgnoreStack(self.specs + ((directory, spec),))
+                return _IgnoreStack(self.specs + ((directory, spec),), self.problems, self.cwd)
             except (OSError, ValueError):
                 return self
         return self
@@ -175,7 +211,8 @@ def discover(paths: list[Path], kinds: set[str], exclude: list[str], exclude_roo
             problems.append((display_path(given, cwd),
                              "not a regular file or directory (a pipe, device or socket), not scanned"))
             continue
-        _walk(given, _ancestor_ignores(given).child(given), kinds, user_excluded, add, problems,
+        stack = _ancestor_ignores(given, problems, cwd).child(given)
+        _walk(given, stack, kinds, user_excluded, add, problems,
               cwd, os.path.realpath(given))
     files = sorted(found.values(), key=lambda f: f.display)
     return files, problems
@@ -237,17 +274,18 @@ def _is_dir(path: Path) -> bool:
         return False
 
 
-def _ancestor_ignores(directory: Path) -> _IgnoreStack:
+def _ancestor_ignores(directory: Path, problems: list[tuple[str, str]] | None = None,
+                      cwd: Path | None = None) -> _IgnoreStack:
     """The .gitignore files of the enclosing git work tree, from its root down to ``directory``."""
     resolved = directory.resolve()
     chain = [resolved, *resolved.parents]
     for i, candidate in enumerate(chain):
         if (candidate / ".git").exists():
-            stack = _IgnoreStack()
+            stack = _IgnoreStack(problems=problems, cwd=cwd)
             for ancestor in reversed(chain[1: i + 1]):
                 stack = stack.child(ancestor)
             return stack
-    return _IgnoreStack()
+    return _IgnoreStack(problems=problems, cwd=cwd)
 
 
 def _looks_like_python(path: Path) -> bool:

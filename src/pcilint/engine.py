@@ -10,6 +10,7 @@ itself is imported only when some file has to be parsed.
 from __future__ import annotations
 
 import codecs
+import errno
 import fnmatch
 import gc
 import os
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Tuple, Union
 
-from pcilint import __version__
+from pcilint import __version__, safeio
 from pcilint.cache import Cache, digest, key_of
 from pcilint.checks.base import FileContext, ProjectReporter
 from pcilint.masking import mask_window
@@ -166,7 +167,7 @@ class Scanner:
             parts = [__version__, _code_fingerprint(), str(self.options.include_builtin_rules)]
             try:
                 for p in self._rule_paths():
-                    parts += [str(p), digest(p.read_bytes())]
+                    parts += [str(p), digest(safeio.read_bytes(p))]
             except OSError:
                 parts = []
             if parts:
@@ -369,7 +370,16 @@ class Scanner:
                     f"skipped: file is {source.size / 2**20:.1f} MiB, over the "
                     f"{self.options.max_file_size / 2**20:.1f} MiB limit (--max-file-size)"))
             try:
-                data = source.path.read_bytes()
+                # (through the guarded reader: a file swapped for a FIFO or a device since
+                # discovery must not block the scan or stream forever)
+                data = safeio.read_bytes(source.path, limit=self.options.max_file_size)
+            except safeio.UnsafeFile as exc:
+                if exc.errno == errno.EFBIG:
+                    return FileResult(path=source.display, error=(
+                        f"skipped: file is over the {self.options.max_file_size / 2**20:.1f} MiB "
+                        "limit (--max-file-size)"))
+                return FileResult(path=source.display,
+                                  error="skipped: not a regular file (a pipe, device or socket)")
             except FileNotFoundError:
                 return FileResult(path=source.display, error="file disappeared during the scan")
             except IsADirectoryError:
@@ -573,7 +583,7 @@ class Scanner:
         if st.st_size > self.options.max_file_size:
             return None, None
         try:
-            content = digest(f.path.read_bytes())
+            content = digest(safeio.read_bytes(f.path, limit=self.options.max_file_size))
         except OSError:
             return None, None
         racy = max(st.st_mtime_ns, st.st_ctime_ns) > time.time_ns() - RACY_NS
@@ -675,7 +685,7 @@ class Scanner:
             if path not in line_cache:
                 src = sources.get(path)
                 try:
-                    data = src.path.read_bytes() if src else b""
+                    data = safeio.read_bytes(src.path) if src else b""
                     text, _ = decode_source(data, src.kind if src else "python")
                 except OSError:
                     text = None

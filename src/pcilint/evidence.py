@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pcilint import __version__
+from pcilint import __version__, safeio
 from pcilint.findings import ScanResult, Suppressed
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _baseline_entries(path: Path) -> tuple[dict[str, str], dict[str, int]]:
     lines: dict[str, int] = {}
     try:
         baseline = load_baseline(path)
-        text = path.read_text(encoding="utf-8")
+        text = safeio.read_text(path)
     except Exception:  # noqa: BLE001 - the baseline was read before; this is only decoration
         return reasons, lines
     for e in baseline.entries:
@@ -82,7 +82,7 @@ def rules_digest(rules: list["Rule"]) -> str:
     files = sorted({r.source.rpartition(":")[0] or r.source for r in rules})
     for name in [*files, str(table_path()), str(table_path().parent / "stripe-versions.yaml")]:
         try:
-            h.update(Path(name).read_bytes())
+            h.update(safeio.read_bytes(name))
         except OSError:
             h.update(name.encode("utf-8"))
     return "sha256:" + h.hexdigest()[:16]

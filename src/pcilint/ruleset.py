@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pcilint import safeio
 from pcilint.errors import RuleError
 from pcilint.findings import CATEGORIES, SEVERITIES
 from pcilint.yamlload import LineDict, load_yaml
@@ -113,7 +114,7 @@ def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) ->
 def load_rule_file(path: Path) -> list[Rule]:
     display = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = safeio.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"cannot read rule file: {exc}", path=display) from None
     data = load_yaml(text, display, RuleError)

@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pcilint import safeio
 from pcilint.errors import PcilintError, RuleError
 from pcilint.specifiers import parse_version
 from pcilint.yamlload import LineDict, load_yaml
@@ -132,7 +133,7 @@ def load_table(path: Path, error: type[PcilintError] = RuleError) -> VersionTabl
 @lru_cache(maxsize=8)
 def _load_cached(path: str, _mtime: int, _size: int, error: type[PcilintError]) -> VersionTable:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = safeio.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot read version table: {exc}", path=path) from None
     return parse_table(text, path, error)
@@ -140,7 +141,7 @@ def _load_cached(path: str, _mtime: int, _size: int, error: type[PcilintError]) 
 
 def table_digest(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        return hashlib.sha256(safeio.read_bytes(path)).hexdigest()[:16]
     except OSError:
         return ""
 

@@ -64,7 +64,9 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _co
 def load_yaml(text: str, path: str, error: type[PcilintError] = PcilintError) -> Any:
     """Parse YAML text; a syntax error becomes ``error`` naming the file and line."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except RecursionError:
+        raise error("invalid YAML: nested too deeply", path=path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -72,3 +74,34 @@ def load_yaml(text: str, path: str, error: type[PcilintError] = PcilintError) ->
         raise error(f"invalid YAML: {problem}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", path=path) from None
+    if _expanded_size(data, {}) > MAX_EXPANDED_NODES:
+        # "billion laughs": a few aliases of aliases that expand to millions of values when
+        # anything walks the data
+        raise error(f"invalid YAML: aliases expand to more than {MAX_EXPANDED_NODES:,} values",
+                    path=path, line=1)
+    return data
+
+
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def _expanded_size(value: Any, memo: dict[int, int]) -> int:
+    """How many values ``value`` holds once every alias is expanded (shared nodes counted once
+    per reference, computed once per node)."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    key = id(value)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a recursive alias counts once, not forever
+    items = list(value.items()) if isinstance(value, dict) else value
+    total = 1
+    for item in items:
+        if isinstance(value, dict):
+            total += _expanded_size(item[0], memo) + _expanded_size(item[1], memo)
+        else:
+            total += _expanded_size(item, memo)
+        if total > MAX_EXPANDED_NODES:
+            break
+    memo[key] = total
+    return total

@@ -78,14 +78,16 @@ def test_unreadable_file_is_reported(tmp_path, monkeypatch):
     # Tests run as root, where chmod 000 does not stop reading: simulate the permission error.
     (tmp_path / "secret.py").write_text("x = 1\n")
     (tmp_path / "ok.py").write_text(f"k = '{LIVE_KEY}'\n")
-    real = Path.read_bytes
+    import pcilint.safeio as safeio
 
-    def read_bytes(self):
-        if self.name == "secret.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    real = safeio.read_bytes
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    def read_bytes(path, *args, **kwargs):
+        if Path(path).name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(safeio, "read_bytes", read_bytes)
     code, doc, _ = run_scan_json(["--jobs", "1", "."], tmp_path)
     assert doc["errors"] == [{"path": "secret.py", "message": "cannot read: Permission denied"}]
     assert [f["path"] for f in doc["findings"]] == ["ok.py"]

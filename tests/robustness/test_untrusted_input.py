@@ -229,3 +229,99 @@ rules:
         text = out + err + ((tmp_path / "r.html").read_text() if "-o" in args else "")
         assert "PCI797" in text, err
         assert PAN not in text and LIVE_KEY[8:] not in text
+
+
+# -- files the scanned tree names: .gitignore, configuration, rule packs, baselines ---------------
+
+REDOS = "*a*a*a*a*a*a*a*a*a*a*a*a*a*b"  # backtracks for hours against a long name of a's
+
+
+def test_a_backtracking_gitignore_pattern_is_not_applied_and_is_listed(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text(f"*.pyc\n{REDOS}\n")
+    (tmp_path / ("a" * 200 + ".py")).write_text(GOOD)
+    (tmp_path / "junk.pyc").write_bytes(b"\0")
+    code, report, _ = run_json(["--no-cache", "."], tmp_path)
+    assert [f["rule_id"] for f in report["findings"]] == ["PCI701"]
+    assert report["errors"] == [{"path": ".gitignore:2", "message": report["errors"][0]["message"]}]
+    assert "pattern not applied" in report["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("pattern,complex_", [
+    ("*.py", False), ("**/*.py", False), ("*.py[cod]", False), ("**/migrations/**", False),
+    ("a*b*c", False), ("**/a/**/b/*.py", False), (r"\*\*\*x", False),
+    ("*a*a*b", True), ("a*b*c*d", True), ("a*a*/**/*a*a/**/b", True), (REDOS, True)])
+def test_which_patterns_count_as_backtracking(pattern, complex_):
+    from pcilint.discovery import glob_too_complex
+
+    assert glob_too_complex(pattern) is complex_
+
+
+def test_a_backtracking_exclude_pattern_is_a_configuration_error(tmp_path):
+    (tmp_path / ".pcilint.yaml").write_text(f"select: [PCI7]\nexclude: ['{REDOS}']\n")
+    (tmp_path / "a.py").write_text(GOOD)
+    code, _, err = run_cli(["check", "."], tmp_path)
+    assert code == 2 and ".pcilint.yaml:2: exclude:" in err and "hours" in err
+
+
+def _laughs(levels: int = 9) -> str:
+    lines = ["rules:", "  - id: PCI790", '    a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, levels + 1):
+        lines.append(f"    a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("name,content,fragment", [
+    ("laughs.yaml", _laughs(), "aliases expand to more than"),
+    ("deep.yaml", "rules: " + "[" * 50_000 + "]" * 50_000 + "\n", "invalid YAML"),
+])
+def test_hostile_rule_packs_are_one_line_errors(tmp_path, name, content, fragment):
+    (tmp_path / name).write_text(content)
+    (tmp_path / ".pcilint.yaml").write_text(f"extend_rules: [{name}]\n")
+    (tmp_path / "a.py").write_text(GOOD)
+    code, out, err = run_cli(["check", "."], tmp_path)
+    assert code == 2 and name in err and fragment in err and "Traceback" not in err
+
+
+def test_deeply_nested_toml_configuration_is_an_error_not_a_crash(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.pcilint]\nselect = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    (tmp_path / "a.py").write_text(GOOD)
+    code, _, err = run_cli(["check", "."], tmp_path)
+    assert code == 2 and "pyproject.toml" in err and "nested too deeply" in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(os, "mkfifo"), reason="POSIX")
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo.yaml"])
+def test_a_rule_pack_that_is_a_device_or_fifo_is_refused_without_blocking(tmp_path, target):
+    os.mkfifo(tmp_path / "fifo.yaml")
+    (tmp_path / ".pcilint.yaml").write_text(f"extend_rules: ['{target}']\n")
+    (tmp_path / "a.py").write_text(GOOD)
+    code, _, err = run_cli(["check", "."], tmp_path)
+    assert code == 2 and "not a regular file" in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="POSIX")
+def test_a_baseline_that_is_a_device_is_refused(tmp_path):
+    (tmp_path / "a.py").write_text(GOOD)
+    code, _, err = run_cli(["check", "--baseline", "/dev/zero", "."], tmp_path)
+    assert code == 2 and "not a regular file" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_file_swapped_for_a_fifo_after_discovery_does_not_block(tmp_path, monkeypatch):
+    (tmp_path / "swapped.py").write_text("x = 1\n")
+    (tmp_path / "good.py").write_text(GOOD)
+    real = engine.discover
+
+    def discover_then_swap(*args, **kwargs):
+        found = real(*args, **kwargs)
+        (tmp_path / "swapped.py").unlink()
+        os.mkfifo(tmp_path / "swapped.py")
+        return found
+
+    monkeypatch.setattr(engine, "discover", discover_then_swap)
+    code, report, _ = run_json(["--no-cache", "--jobs", "1", "."], tmp_path)
+    assert [f["path"] for f in report["findings"]] == ["good.py"]
+    assert report["errors"] == [{"path": "swapped.py",
+                                 "message": "skipped: not a regular file (a pipe, device or socket)"}]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pcilint import __version__
+from pcilint import __version__, safeio
 from pcilint.findings import Finding, ScanResult
 from pcilint.reporters import ReportContext
 
@@ -86,7 +86,7 @@ class _Utf16Columns:
     def _line(self, path: str, line: int) -> str | None:
         if path not in self.files:
             try:
-                data = (self.cwd / path).read_bytes()
+                data = safeio.read_bytes(self.cwd / path)
                 self.files[path] = data.decode("utf-8", errors="replace").splitlines()
             except (OSError, ValueError):
                 self.files[path] = None
