@@ -8,6 +8,7 @@ explicitly on the command line (as pre-commit does) are scanned unless the confi
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,14 +72,24 @@ def display_path(path: Path, cwd: Path) -> str:
     return printable(shown)
 
 
+#: Characters a file name must not carry into a terminal, a log or a report: C0/C1 controls (a
+#: newline forges a report line, ESC drives the terminal), DEL, and the bidirectional overrides of
+#: "Trojan Source" (CVE-2021-42574), which reorder what a reviewer sees.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def printable(name: str) -> str:
     """A file name that can be printed and JSON-encoded: bytes that are not UTF-8 (kept by Python as
-    lone surrogates) become ``\\xNN`` escapes instead of crashing every output format."""
+    lone surrogates) become ``\\xNN`` escapes instead of crashing every output format, and control
+    and bidirectional-override characters become ``\\xNN`` / ``\\uNNNN``."""
     try:
         name.encode("utf-8")
-        return name
     except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if _UNPRINTABLE.search(name):
+        name = _UNPRINTABLE.sub(lambda m: (f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
+                                           else f"\\u{ord(m.group(0)):04x}"), name)
+    return name
 
 
 #: Limits on `*` in one gitignore-style pattern.  Python's regular expressions backtrack: a line

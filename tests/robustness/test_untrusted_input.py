@@ -325,3 +325,20 @@ def test_a_file_swapped_for_a_fifo_after_discovery_does_not_block(tmp_path, monk
     assert [f["path"] for f in report["findings"]] == ["good.py"]
     assert report["errors"] == [{"path": "swapped.py",
                                  "message": "skipped: not a regular file (a pipe, device or socket)"}]
+
+
+@pytest.mark.parametrize("name,shown", [
+    ("a\nFound 0 findings.py", "a\\x0aFound 0 findings.py"),       # forges a report line
+    ("b\x1b[31mred.py", "b\\x1b[31mred.py"),                       # drives the terminal
+    ("c\u202eyp.txt.py", "c\\u202eyp.txt.py"),                     # Trojan Source reordering
+])
+def test_control_characters_in_file_names_are_escaped(tmp_path, name, shown):
+    try:
+        (tmp_path / name).write_text(GOOD)
+    except OSError:
+        pytest.skip("the file system refuses this name")
+    code, out, _ = run_cli(["check", "--no-cache", "--quiet", "."], tmp_path)
+    assert out.splitlines()[0].startswith(f"{shown}:1:"), out
+    assert name not in out and "\x1b" not in out
+    code, report, _ = run_json(["--no-cache", "."], tmp_path)
+    assert report["findings"][0]["path"] == shown
