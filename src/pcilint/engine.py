@@ -453,6 +453,11 @@ class Scanner:
         counts cached and analysed files of the first pass."""
         try:
             return self._run_rounds(files, progress)
+        except BaseException:
+            # Ctrl-C (or any abort): stop the workers now.  Waiting for them, as a normal close
+            # does, waits for every chunk already handed out (minutes on a large tree).
+            self._close_pool(kill=True)
+            raise
         finally:
             self._close_pool()
 
@@ -670,11 +675,19 @@ class Scanner:
             self._pool_state = (pool, inflight)
         return self._pool_state
 
-    def _close_pool(self) -> None:
+    def _close_pool(self, kill: bool = False) -> None:
         if self._pool_state is not None:
             pool, inflight = self._pool_state
             self._pool_state = None
-            pool.shutdown(wait=True, cancel_futures=True)
+            if kill:
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    try:
+                        process.kill()
+                    except (OSError, AttributeError):
+                        pass
+                pool.shutdown(wait=False, cancel_futures=True)
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
             inflight.close()
 
     def _project_phase(self, by_path: dict[str, FileResult],

@@ -342,3 +342,29 @@ def test_control_characters_in_file_names_are_escaped(tmp_path, name, shown):
     assert name not in out and "\x1b" not in out
     code, report, _ = run_json(["--no-cache", "."], tmp_path)
     assert report["findings"][0]["path"] == shown
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_during_a_pool_scan_stops_the_workers(tmp_path):
+    """The parent used to wait for every chunk already handed out (or for the watchdog) after
+    Ctrl-C; now it kills its workers and exits 130.  A worker is made to spin (test hook)."""
+    import subprocess
+    import time
+
+    from pcilint.isolation import HANG_HOOK_ENV
+
+    for i in range(40):
+        (tmp_path / f"m{i:02d}.py").write_text(GOOD)
+    env = dict(os.environ, **{HANG_HOOK_ENV: "m00"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pcilint", "check", "--no-cache", "--jobs", "2",
+         "--file-timeout", "600", "."], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # discovery done, the pool started and m00 spinning
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)  # (the watchdog would take 900 s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("pcilint kept running after Ctrl-C")
+    assert proc.returncode == 130 and "interrupted" in err
