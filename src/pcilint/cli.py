@@ -193,8 +193,9 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     for i, fmt in enumerate(formats):
         text = get_renderer(fmt)(result, ctx)
         if fmt == "text" and quiet:
-            text = "".join(line + "\n" for line in text.splitlines()
-                           if not line.startswith("Found "))
+            # the summary is always the report's one last line: drop that line, not every line
+            # that starts like it (a file named "Found it.py" hid its own findings)
+            text = "".join(line + "\n" for line in text.splitlines()[:-1])
         if not to_stdout[i]:
             write_atomic(outputs[i], text)
         else:

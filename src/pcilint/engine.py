@@ -43,6 +43,12 @@ from pcilint.suppressions import SuppressionMap, python_suppressions, text_suppr
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 DEFAULT_FILE_TIMEOUT = 60.0
+#: The per-file memory budget, in tokens: libcst holds about 0.5-2.5 KB per token while it parses,
+#: so a 200,000-function file took 3.3 GB and a 5 MB list literal 1.9 GB.  Real code stays far
+#: below (the largest file of 2,054 in site-packages has 63,000); a file over the budget is checked
+#: as text only (secrets, card numbers) and listed under errors.
+DEFAULT_MAX_PARSE_TOKENS = 250_000
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 # Below this many files a process pool costs more than it saves.
 MIN_FILES_FOR_POOL = 24
 #: New cache entries kept apart from the manifest (see Scanner._write_manifest) up to this many.
@@ -67,6 +73,7 @@ class Options:
     jobs: int = 0  # 0 = all cores
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     file_timeout: float = DEFAULT_FILE_TIMEOUT
+    max_parse_tokens: int = DEFAULT_MAX_PARSE_TOKENS
     select: list[str] | None = None  # command line, replaces the config's
     extend_ignore: list[str] = field(default_factory=list)
     extra_rules: list[Path] = field(default_factory=list)
@@ -220,7 +227,7 @@ class Scanner:
             repr((s.select, s.ignore, sorted(s.per_file_ignores.items()),
                   sorted(s.sensitive_names.items()), s.sanitizers, str(s.root))),
             repr(s.dependencies),  # the PCI9xx window (with the digest of a configured table)
-            repr((o.select, o.extend_ignore, o.max_file_size, o.file_timeout, o.prefilter,
+            repr((o.select, o.extend_ignore, o.max_file_size, o.max_parse_tokens, o.file_timeout, o.prefilter,
                   o.inventory)))
 
     # -- one file -------------------------------------------------------------------------------
@@ -323,6 +330,33 @@ class Scanner:
         result.scanned = True
         return result
 
+    def _over_budget(self, text: str) -> str | None:
+        budget = self.options.max_parse_tokens
+        if len(text) <= budget:  # (a token is at least one character)
+            return None
+        count = 0
+        for count, _ in enumerate(_TOKEN.finditer(text), 1):
+            if count > budget:
+                return (f"not analysed: over the per-file budget of {budget:,} tokens (parsing it "
+                        "could take gigabytes); checked as text for secrets and card numbers only")
+        return None
+
+    def _text_only(self, path: str, text: str, file_kind: str, error: str) -> FileResult:
+        """A Python file that is not parsed: listed under errors, its lines checked as text by the
+        checks that can judge raw lines."""
+        result = FileResult(path=path, error=error)
+        rules = self.rules_for(path, file_kind)
+        if self.prefilter is not None:
+            rules = self._matching_rules(rules, text)
+        if rules:
+            self._ensure_checks()
+            ctx = FileContext(path, text, file_kind, self.settings, None)
+            for rule in rules:
+                rule.check.check_unparsed(ctx)
+            result.findings = ctx.findings
+        result.suppressions = text_suppressions(text)
+        return result
+
     def _matching_rules(self, rules: list[Rule], text: str) -> list[Rule]:
         """The rules one of whose own prefilter terms (or the configured sensitive names) occurs
         in ``text``; a rule without terms always matches."""
@@ -396,9 +430,11 @@ class Scanner:
                 return FileResult(path=source.display, error=problem)
             with _time_limit(self.options.file_timeout):
                 if source.kind == "python":
-                    problem = structure_problem(text)
+                    problem = self._over_budget(text) or structure_problem(text)
                     if problem:
-                        return FileResult(path=source.display, error=problem)
+                        # Not parsed; what can be judged from the raw lines still is (a key
+                        # in a file too deep or too big to parse is still committed).
+                        return self._text_only(source.display, text, source.kind, problem)
                 result = self.analyze_text(source.display, text, source.kind, force)
             result.digest = digest(data)
             return result

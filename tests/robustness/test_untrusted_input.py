@@ -368,3 +368,34 @@ def test_ctrl_c_during_a_pool_scan_stops_the_workers(tmp_path):
         proc.kill()
         pytest.fail("pcilint kept running after Ctrl-C")
     assert proc.returncode == 130 and "interrupted" in err
+
+
+def test_a_file_over_the_parse_budget_is_checked_as_text_and_listed(tmp_path, monkeypatch):
+    """A 200,000-function file took 3.3 GB to parse: over the token budget it is not parsed, but
+    a key in it is still reported, and the file is listed (so the run fails closed)."""
+    monkeypatch.setattr(engine, "MIN_FILES_FOR_POOL", 0)
+    (tmp_path / "huge.py").write_text(GOOD + "X = [" + "1, " * 130_000 + "]\n")
+    (tmp_path / "small.py").write_text("x = 1\n")
+    reports = []
+    for jobs in ("1", "2"):
+        code, report, _ = run_json(["--no-cache", "--jobs", jobs, "."], tmp_path)
+        assert code == 1
+        assert [(f["path"], f["rule_id"]) for f in report["findings"]] == [("huge.py", "PCI701")]
+        assert [e["path"] for e in report["errors"]] == ["huge.py"]
+        assert "budget of 250,000 tokens" in report["errors"][0]["message"]
+        reports.append((report["findings"], report["errors"]))
+    assert reports[0] == reports[1]
+
+
+def test_a_file_too_deep_to_parse_still_reports_its_key(tmp_path):
+    (tmp_path / "chain.py").write_text(GOOD + "x = a" + ".b" * 1000 + "\n")
+    code, report, _ = run_json(["--no-cache", "."], tmp_path)
+    assert code == 1 and [f["rule_id"] for f in report["findings"]] == ["PCI701"]
+    assert "too deeply" in report["errors"][0]["message"]
+
+
+def test_quiet_drops_only_the_summary(tmp_path):
+    (tmp_path / "Found it.py").write_text(GOOD)
+    code, out, _ = run_cli(["check", "--no-cache", "--quiet", "."], tmp_path)
+    assert out.startswith("Found it.py:1:") and "finding" not in out.splitlines()[-1].split(":")[0]
+    assert len(out.splitlines()) == 1
