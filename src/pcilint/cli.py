@@ -105,6 +105,17 @@ def main() -> None:
               help="Rewrite the --baseline file with the current findings.")
 @click.option("--diff", "--changed-since", "diff_rev", metavar="REV",
               help="Report only findings on lines changed since git revision REV.")
+@click.option("--fix", is_flag=True,
+              help="Apply the safe autofixes in place, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also apply the fixes that change behaviour (secrets to environment "
+                   "variables, masking, webhook verification); implies --fix unless --show-fixes.")
+@click.option("--show-fixes", is_flag=True,
+              help="Print the autofixes as a unified diff and write nothing (exit 1 when there "
+                   "is something to fix).")
+@click.option("--add-ignore", "add_ignore", metavar="REASON",
+              help="Add `# pcilint: ignore[CODE] -- REASON` to every reported finding (adopting "
+                   "pcilint on a legacy code base), then report what remains.")
 def check(paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
           jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
@@ -136,7 +147,8 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
            show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
            file_timeout: float, baseline: Path | None = None, update_baseline: bool = False,
            diff_rev: str | None = None, cache_dir: Path | None = None,
-           fail_on_errors: bool | None = None) -> int:
+           fail_on_errors: bool | None = None, fix: bool = False, unsafe_fixes: bool = False,
+           show_fixes: bool = False, add_ignore: str | None = None) -> int:
     from pcilint.engine import Options, Scanner
     from pcilint.progress import progress_for
     from pcilint.reporters import FORMATS, ReportContext, get_renderer
@@ -156,6 +168,13 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     to_stdout = [not outputs or str(outputs[i]) == "-" for i in range(len(formats))]
     if sum(to_stdout) > 1:
         raise PcilintError("only one --format can go to stdout (--output -)", field="--output")
+    rewriting = fix or unsafe_fixes or show_fixes or add_ignore is not None
+    if rewriting and update_baseline:
+        raise PcilintError("--update-baseline cannot be combined with --fix, --show-fixes or "
+                           "--add-ignore", field="--update-baseline")
+    if add_ignore is not None and not add_ignore.strip():
+        raise PcilintError("--add-ignore needs a reason, e.g. --add-ignore \"legacy, ticket "
+                           "PAY-123\"", field="--add-ignore")
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
@@ -177,6 +196,43 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     narrowed = scope.apply(result, paths)
     for note in narrowed.notes:
         _echo(f"pcilint: {note}", err=True)
+    if rewriting:
+        from pcilint.fixes.run import fix_files, ignore_files
+
+        if show_fixes:
+            changes = fix_files(result.findings, unsafe=unsafe_fixes, write=False,
+                                rules=scanner.rules)
+            _echo(changes.diff, nl=False)
+            more = f" ({changes.unsafe_left} more with --unsafe-fixes)" if changes.unsafe_left else ""
+            _echo(f"pcilint: {changes.fixed} fix{'es' if changes.fixed != 1 else ''} in "
+                  f"{len(changes.files)} file{'s' if len(changes.files) != 1 else ''} would be "
+                  f"applied{more}; nothing was written", err=True)
+            return EXIT_FINDINGS if changes.diff and not exit_zero else EXIT_OK
+        changed = False
+        if fix or unsafe_fixes:
+            changes = fix_files(result.findings, unsafe=unsafe_fixes, write=True,
+                                rules=scanner.rules)
+            more = (f"; {changes.unsafe_left} more with --unsafe-fixes" if changes.unsafe_left
+                    else "")
+            _echo(f"pcilint: fixed {changes.fixed} finding{'s' if changes.fixed != 1 else ''} in "
+                  f"{len(changes.files)} file{'s' if len(changes.files) != 1 else ''}{more}",
+                  err=True)
+            changed = bool(changes.files)
+        if add_ignore is not None:
+            if changed:
+                result = scanner.scan(paths)
+                scope.apply(result, paths)
+            changes = ignore_files(result.findings, add_ignore)
+            for finding, why in changes.not_done:
+                _echo(f"pcilint: {finding.path}:{finding.line}: {finding.rule_id} not suppressed: "
+                      f"{why}", err=True)
+            _echo(f"pcilint: added suppressions for {changes.fixed} finding"
+                  f"{'s' if changes.fixed != 1 else ''} in {len(changes.files)} file"
+                  f"{'s' if len(changes.files) != 1 else ''}", err=True)
+            changed = changed or bool(changes.files)
+        if changed:  # report what remains
+            result = scanner.scan(paths)
+            narrowed = scope.apply(result, paths)
     threshold = fail_on or settings.fail_on
     from pcilint import evidence
 
