@@ -580,6 +580,9 @@ def add_import_os(module: cst.Module) -> cst.Module:
                 break
         if at < len(body) and at > 0:
             new = new.with_changes(leading_lines=[cst.EmptyLine()])
+        if at < len(body) and not any(ln.comment is None for ln in body[at].leading_lines):
+            body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(),
+                                                            *body[at].leading_lines])
         body.insert(at, new)
         return module.with_changes(body=body)
     # walk the block of plain `import x` lines and put os where it sorts
