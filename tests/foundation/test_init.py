@@ -146,3 +146,18 @@ def test_the_pinned_hook_init_writes_runs_in_pre_commit_from_a_clone(tmp_path):
                          text=True, timeout=900)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "PCI701" in run.stdout and KEY not in run.stdout + run.stderr
+
+
+def test_init_pins_the_git_url_pcilint_was_installed_from(tmp_path, monkeypatch):
+    from pcilint import projectinit
+
+    monkeypatch.setattr(projectinit, "install_source",
+                        lambda: ("https://github.com/acme/pcilint", "b" * 40))
+    code, _, err = _init(tmp_path)
+    assert code == 0 and "edit the" not in err
+    (hook,) = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text())["repos"]
+    assert (hook["repo"], hook["rev"]) == ("https://github.com/acme/pcilint", "b" * 40)
+    assert [h["id"] for h in hook["hooks"]] == ["pcilint", "pcilint-templates", "pcilint-settings",
+                                                "pcilint-dependencies"]
+    workflow = (tmp_path / ".github/workflows/pcilint.yml").read_text()
+    assert f'pip install "pcilint @ git+https://github.com/acme/pcilint@{"b" * 40}"\n' in workflow

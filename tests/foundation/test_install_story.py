@@ -60,7 +60,23 @@ def test_sarif_links_only_to_pages_that_exist(tmp_path):
                           "--no-cache"], capture_output=True, text=True)
     driver = json.loads(out.stdout)["runs"][0]["tool"]["driver"]
     assert "pypi.org/project/pcilint" not in json.dumps(driver)
-    assert "informationUri" not in driver
+    assert "informationUri" not in driver  # an editable install: no home page to name
+
+
+@pytest.mark.parametrize("source,home", [
+    (("https://github.com/acme/pcilint.git", "a" * 40), "https://github.com/acme/pcilint"),
+    (("https://git.example.org/sec/pcilint", "a" * 40), "https://git.example.org/sec/pcilint"),
+    (("https://user:token@github.com/acme/pcilint", "a" * 40), None),  # never a credential
+    (("ssh://git@github.com/acme/pcilint", "a" * 40), None),
+    (None, None),
+])
+def test_sarif_information_uri_is_the_repository_pcilint_was_installed_from(monkeypatch, source,
+                                                                             home):
+    from pcilint import projectinit
+    from pcilint.reporters import sarif
+
+    monkeypatch.setattr(projectinit, "install_source", lambda: source)
+    assert sarif._home_page() == home
 
 
 @pytest.mark.slow
