@@ -230,6 +230,9 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
         if fix or unsafe_fixes:
             changes = fix_files(result.findings, unsafe=unsafe_fixes, write=True,
                                 rules=scanner.rules)
+            for finding, why in changes.not_done:
+                _echo(f"pcilint: {finding.path}:{finding.line}: {finding.rule_id} not fixed: {why}",
+                      err=True)
             more = (f"; {changes.unsafe_left} more with --unsafe-fixes" if changes.unsafe_left
                     else "")
             _echo(f"pcilint: fixed {changes.fixed} finding{'s' if changes.fixed != 1 else ''} in "

@@ -143,3 +143,30 @@ def test_rule_page_shows_the_autofix():
     code, out, _ = run_cli(["rule", "PCI201"])
     assert "Autofix" not in out
 
+
+
+def test_a_file_too_deep_to_parse_is_not_fixed_and_nothing_crashes(tmp_path):
+    deep = "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
+    source = f"import stripe\nstripe.api_key = '{LIVE}'\n{deep}"
+    write_tree(tmp_path, {"deep.py": source})
+    code, out, err = run_cli(["check", "--no-cache", "--unsafe-fixes", "."], tmp_path)
+    assert (tmp_path / "deep.py").read_text() == source
+    assert "PCI701" in out and "internal error" not in err
+    assert "fixed 0 findings in 0 files" in err
+
+
+def test_a_file_that_cannot_be_written_is_reported_not_fatal(tmp_path, monkeypatch):
+    import errno
+
+    from pcilint.fixes import run
+
+    def refuse(path, data):
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(run, "_write", refuse)  # (the suite may run as root: chmod would not stop it)
+    source = "import requests\nrequests.get('https://a.acme.io', verify=False)\n"
+    write_tree(tmp_path, {"ro.py": source})
+    code, out, err = run_cli(["check", "--no-cache", "--fix", "."], tmp_path)
+    assert "ro.py:2: PCI503 not fixed: cannot write the file: Permission denied" in err
+    assert "fixed 0 findings in 0 files" in err
+    assert "PCI503" in out and code == 1 and (tmp_path / "ro.py").read_text() == source

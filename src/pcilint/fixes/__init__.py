@@ -121,7 +121,10 @@ def apply_fixes(path: str, source: bytes, findings: list[Any], *, unsafe: bool =
     if parsed is None:
         return result
     module, compiles = parsed
-    tree = py.Tree(module)
+    try:
+        tree = py.Tree(module)
+    except Exception:  # noqa: BLE001 - positions cannot be computed: nothing to fix
+        return result
     planned: list[tuple[Fix, py.Plan]] = []
     for finding in wanted:
         one = _plan_one(tree, finding, declared)
@@ -183,7 +186,10 @@ def _python_fixes(path: str, source: bytes, findings: list[Any],
     if parsed is None:
         return []
     module, compiles = parsed
-    tree = py.Tree(module)
+    try:
+        tree = py.Tree(module)
+    except Exception:  # noqa: BLE001
+        return []
     out = []
     for finding in findings:
         one = _plan_one(tree, finding, declared)
@@ -198,8 +204,20 @@ def _python_fixes(path: str, source: bytes, findings: list[Any],
 
 
 def _parse(source: bytes):
+    """The libcst module of ``source``, or None for a file the engine would not parse either
+    (undecodable, over the token budget, or nested deeply enough to crash libcst's native parser:
+    :mod:`pcilint.guard` decides before libcst sees it)."""
     import libcst as cst
 
+    from pcilint.engine import DEFAULT_MAX_PARSE_TOKENS, _TOKEN, decode_source
+    from pcilint.guard import structure_problem
+
+    text, _why = decode_source(source, "python")
+    if text is None or structure_problem(text) is not None:
+        return None
+    if len(text) > DEFAULT_MAX_PARSE_TOKENS and sum(1 for _ in _TOKEN.finditer(text)) > \
+            DEFAULT_MAX_PARSE_TOKENS:
+        return None
     try:
         module = cst.parse_module(source)
     except Exception:  # noqa: BLE001 - not parseable: nothing to fix

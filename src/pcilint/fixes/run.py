@@ -81,11 +81,16 @@ def fix_files(findings: list[Any], *, unsafe: bool, write: bool,
         changes.unsafe_left += sum(1 for f in result.skipped if not f.safe and not unsafe)
         if result.new_source == source:
             continue
+        if write:
+            try:
+                _write(path, result.new_source)
+            except OSError as exc:
+                changes.not_done += [(f, f"cannot write the file: {exc.strerror}")
+                                     for f in result.applied]
+                continue
         changes.fixed += len(result.applied)
         changes.files.append(path)
         changes.diff += _diff(path, source, result.new_source)
-        if write:
-            _write(path, result.new_source)
     return changes
 
 
@@ -100,9 +105,14 @@ def ignore_files(findings: list[Any], reason: str, *, write: bool = True) -> Fil
         changes.not_done += result.skipped
         if result.new_source == source:
             continue
+        if write:
+            try:
+                _write(path, result.new_source)
+            except OSError as exc:
+                changes.not_done += [(f, f"cannot write the file: {exc.strerror}")
+                                     for f in result.added]
+                continue
         changes.fixed += len(result.added)
         changes.files.append(path)
         changes.diff += _diff(path, source, result.new_source)
-        if write:
-            _write(path, result.new_source)
     return changes
