@@ -85,8 +85,9 @@ def fix_files(findings: list[Any], *, unsafe: bool, write: bool,
             try:
                 _write(path, result.new_source)
             except OSError as exc:
+                done = {(f.rule_id, f.line, f.column) for f in result.applied}
                 changes.not_done += [(f, f"cannot write the file: {exc.strerror}")
-                                     for f in result.applied]
+                                     for f in group if (f.rule_id, f.line, f.column) in done]
                 continue
         changes.fixed += len(result.applied)
         changes.files.append(path)
