@@ -190,6 +190,9 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     if rewriting and update_baseline:
         raise PcilintError("--update-baseline cannot be combined with --fix, --show-fixes or "
                            "--add-ignore", field="--update-baseline")
+    if show_fixes and add_ignore is not None:
+        raise PcilintError("--show-fixes previews the autofixes only; run --add-ignore on its own "
+                           "(then `git diff` shows what it wrote)", field="--add-ignore")
     if add_ignore is not None and not add_ignore.strip():
         raise PcilintError("--add-ignore needs a reason, e.g. --add-ignore \"legacy, ticket "
                            "PAY-123\"", field="--add-ignore")

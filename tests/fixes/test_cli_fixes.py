@@ -128,7 +128,8 @@ def test_fix_keeps_crlf_and_the_file_mode(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--fix", "--update-baseline", "--baseline", "b.json"],
-                                  ["--add-ignore", "  "]])
+                                  ["--add-ignore", "  "],
+                                  ["--show-fixes", "--add-ignore", "legacy"]])
 def test_bad_combinations_are_refused(tmp_path, args):
     write_tree(tmp_path, {"a.py": "x = 1\n"})
     code, _, err = run_cli(["check", "--no-cache", *args, "."], tmp_path)

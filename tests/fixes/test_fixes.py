@@ -447,3 +447,25 @@ def test_every_declared_autofix_fixes_at_least_one_of_its_rules_bad_examples():
                                     rules=RULES).findings
                 assert not [f for f in left if f.rule_id == rule.id], (rule.id, example.line)
         assert fixed, rule.id
+
+
+def test_fixes_on_one_block_combine_in_one_run(tmp_path, monkeypatch):
+    before = """\
+        import requests
+        import stripe
+        s = requests.Session()
+        stripe.verify_ssl_certs = False
+        s.verify = False
+        requests.get("https://a.acme.io", verify=False, timeout=5)
+        requests.get("https://b.acme.io", verify=False)
+        """
+    findings, result = fix(tmp_path, "many.py", before, monkeypatch, unsafe=False)
+    assert sorted(f.rule_id for f in result.applied) == ["PCI503", "PCI503", "PCI503", "PCI505"]
+    assert result.new_source.decode() == textwrap.dedent("""\
+        import requests
+        import stripe
+        s = requests.Session()
+        requests.get("https://a.acme.io", timeout=5)
+        requests.get("https://b.acme.io")
+        """)
+    assert not scan(tmp_path, "many.py", result.new_source, monkeypatch)

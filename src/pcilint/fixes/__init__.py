@@ -141,7 +141,7 @@ def apply_fixes(path: str, source: bytes, findings: list[Any], *, unsafe: bool =
             continue
         planned.append((fix, plan))
     combined = py.Plan()
-    touched: set[int] = set()
+    touched: set[tuple[int, int]] = set()
     for fix, plan in planned:
         # two fixes that rewrite the same node are not combined: the second waits for a re-run
         if plan.touched() & touched:

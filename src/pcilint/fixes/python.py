@@ -45,8 +45,13 @@ class Plan:
             self.remove_statements.setdefault(key, set()).update(idx)
         self.need_os = self.need_os or other.need_os
 
-    def touched(self) -> set[int]:
-        return set(self.replace) | set(self.remove_args) | set(self.remove_statements)
+    def touched(self) -> set[tuple[int, int]]:
+        """What the plan rewrites: (node, -1) for a replaced node, (parent, index) for a removed
+        child; two plans conflict when they share one (removals from one parent combine)."""
+        out = {(key, -1) for key in self.replace}
+        for table in (self.remove_args, self.remove_statements):
+            out |= {(key, i) for key, idx in table.items() for i in idx}
+        return out
 
     def empty(self) -> bool:
         return not self.touched()
