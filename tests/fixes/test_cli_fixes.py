@@ -171,3 +171,13 @@ def test_a_file_that_cannot_be_written_is_reported_not_fatal(tmp_path, monkeypat
     assert "ro.py:2: PCI503 not fixed: cannot write the file: Permission denied" in err
     assert "fixed 0 findings in 0 files" in err
     assert "PCI503" in out and code == 1 and (tmp_path / "ro.py").read_text() == source
+
+
+def test_add_ignore_in_a_python2_file(tmp_path):
+    source = f'print "Python 2"\nstripe.api_key = "{LIVE}"\n'
+    write_tree(tmp_path, {"old.py": source})
+    code, out, err = run_cli(["check", "--no-cache", "--no-fail-on-errors", "--add-ignore",
+                              "py2 legacy", "."], tmp_path)
+    assert (tmp_path / "old.py").read_text().splitlines()[1].endswith(
+        "  # pcilint: ignore[PCI701] -- py2 legacy")
+    assert "PCI701" not in out and code == 0, out + err

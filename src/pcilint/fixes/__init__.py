@@ -80,7 +80,12 @@ def _is_python(path: str) -> bool:
 
 
 def _same_file(finding_path: str, path: str) -> bool:
-    return PurePath(finding_path).as_posix() == PurePath(path).as_posix()
+    """``Finding.path`` is relative to the scan's working directory; ``path`` may be that, or
+    absolute (an editor's document)."""
+    import os
+
+    return PurePath(finding_path).as_posix() == PurePath(path).as_posix() or \
+        os.path.abspath(finding_path) == os.path.abspath(path)
 
 
 def fixes_for(path: str, source: bytes, findings: list[Any], *, rules: Iterable[Any] | None = None

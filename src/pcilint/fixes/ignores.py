@@ -97,6 +97,9 @@ def _python_edits(text: str, findings: list[Any], reason: str,
     codes_at: dict[int, list[str]] = {}
     for f in findings:
         span = span_of.get(f.line)
+        if span is None and 0 < f.line <= len(lines) and lines[f.line - 1].strip() and \
+                not lines[f.line - 1].lstrip().startswith("#") and not spans:
+            span = (f.line, f.line)  # the tokenizer gave up (Python 2...): the line itself
         if span is None:
             result.skipped.append((f, "not on a statement (a comment or blank line)"))
             continue
