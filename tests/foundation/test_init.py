@@ -161,3 +161,34 @@ def test_init_pins_the_git_url_pcilint_was_installed_from(tmp_path, monkeypatch)
                                                 "pcilint-dependencies"]
     workflow = (tmp_path / ".github/workflows/pcilint.yml").read_text()
     assert f'pip install "pcilint @ git+https://github.com/acme/pcilint@{"b" * 40}"\n' in workflow
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_ci_scan_command_init_writes_runs_as_written(tmp_path, ci):
+    """The job's pcilint command, exactly as written in the generated file, run by a shell in the
+    project (the install step and the upload are the CI service's part)."""
+    import json
+    import shlex
+
+    _init(tmp_path, "--ci", ci)
+    if ci == "github":
+        steps = yaml.safe_load((tmp_path / ".github/workflows/pcilint.yml").read_text())[
+            "jobs"]["pcilint"]["steps"]
+        command = next(s["run"] for s in steps if s.get("name") == "Scan for card-data leaks")
+        reports = {"pcilint.sarif": "runs"}
+    else:
+        script = yaml.safe_load((tmp_path / ".gitlab-ci.yml").read_text())["pcilint"]["script"]
+        command = next(line for line in script if line.startswith("pcilint check"))
+        reports = {"gl-code-quality-report.json": None, "pcilint-junit.xml": None}
+    (tmp_path / "settings.py").write_text(f"STRIPE_KEY = '{KEY}'\n")
+    argv = shlex.split(command)
+    assert argv[:2] == ["pcilint", "check"]
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    run = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout + run.stderr  # the job fails on the leak
+    assert "PCI701" in run.stdout and KEY not in run.stdout + run.stderr
+    for name, key in reports.items():
+        text = (tmp_path / name).read_text()
+        assert "PCI701" in text and KEY not in text
+        if key:
+            assert json.loads(text)[key][0]["results"]
