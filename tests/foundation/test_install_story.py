@@ -118,3 +118,42 @@ def test_readme_precommit_config_runs_as_written(tmp_path):
     again = subprocess.run([exe, "run", "--all-files"], cwd=project, env=env, capture_output=True,
                            text=True, timeout=900)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def _ci_doc_commands() -> list[str]:
+    """Every `pcilint check` command of docs/ci.md's YAML recipes that needs no CI variable."""
+    import textwrap
+
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```yaml\n(.*?)```", text, re.S):
+        data = yaml.safe_load(textwrap.dedent(block))
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack += list(item.values())
+            elif isinstance(item, list):
+                stack += item
+            elif isinstance(item, str) and item.strip().startswith("pcilint check") \
+                    and "$" not in item:
+                commands.append(" ".join(item.split()))
+    return commands
+
+
+def test_ci_doc_scan_commands_run_as_written(tmp_path):
+    import shlex
+
+    commands = _ci_doc_commands()
+    assert len(commands) >= 2  # GitHub Actions and GitLab CI
+    (tmp_path / "settings.py").write_text(f"STRIPE_KEY = '{KEY}'\n")
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    for command in commands:
+        run = subprocess.run(shlex.split(command), cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 1, (command, run.stdout + run.stderr)
+        assert "PCI701" in run.stdout and KEY not in run.stdout + run.stderr, command
+        for out in re.findall(r"--output (\S+)", command):
+            if out != "-":
+                report = (tmp_path / out).read_text()
+                assert "PCI701" in report and KEY not in report, (command, out)
