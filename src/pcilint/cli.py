@@ -199,9 +199,14 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
-                      extra_rules=list(rule_paths), cache_dir=cache_dir,
+                      extra_rules=list(rule_paths), cache_dir=cache_dir, scan_roots=list(paths),
                       inventory=any(f in ("json", "html", "markdown") for f in formats))
     scanner = Scanner(settings, options)
+    if cache_dir is not None and scanner.cache is None and not quiet:
+        from pcilint.cache import Cache
+
+        if Cache.refused:
+            _echo(f"pcilint: cache off: {Cache.refused}", err=True)
     scope = Scope(baseline=baseline, update_baseline=update_baseline, diff_rev=diff_rev)
     progress = progress_for(enabled=not quiet)
     try:
