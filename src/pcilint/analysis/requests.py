@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from pcilint import models
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
 from pcilint.analysis.names import PAN, Vocabulary, split_words
@@ -48,10 +49,9 @@ REQUEST_GETTERS = {"get_param", "get_argument", "get_body_argument", "get_query_
                    "get_arguments", "get_body_arguments"}
 TORNADO_GETTERS = {"get_argument", "get_body_argument", "get_query_argument", "get_arguments",
                    "get_body_arguments"}
-#: Raw body attributes that hold the body as text/bytes, to be parsed by ``json.loads``.
+#: Raw body attributes that hold the body as text/bytes, to be parsed by a body parser
+#: (``body_parsers`` of the library models, rules/models/parsers.yaml).
 RAW_BODY = {"body", "data", "get_data", "stream"}
-#: Functions that parse a JSON body.
-JSON_PARSERS = {"json.loads", "ujson.loads", "orjson.loads", "simplejson.loads", "rapidjson.loads"}
 #: Methods that return a mapping with the same keys (an alias of the body).
 COPY_METHODS = {"copy", "dict", "to_dict", "items", "lists"}
 #: Methods that read one key.
@@ -180,7 +180,7 @@ def request_body_origin(node: cst.BaseExpression, imports: ImportTable | None = 
         if method in COPY_METHODS:
             return request_body_origin(func.value, imports, aliases)
     name = (imports.qualify(func) if imports is not None else dotted_name(func)) or ""
-    if name in JSON_PARSERS and node.args:
+    if name in models.current().body_parsers and node.args:
         raw = _unwrap(node.args[0].value)
         if isinstance(raw, cst.Call) and isinstance(raw.func, cst.Attribute) \
                 and raw.func.attr.value == "decode":

@@ -45,6 +45,7 @@ from typing import Any
 
 import libcst as cst
 
+from pcilint import models
 from pcilint.analysis.globs import matches_any
 from pcilint.analysis.imports import dotted_name
 from pcilint.analysis.sources import GETTERS, key_text, request_container, subscript_key
@@ -508,7 +509,7 @@ class _Walker:
         name = qualified or raw or ""
         if name in CONVERSIONS or name.rsplit(".", 1)[-1] in ("Decimal",):
             return args[0] if args else None
-        if name in ("json.loads", "orjson.loads", "ujson.loads") and args and args[0] is not None:
+        if name in models.current().body_parsers and args and args[0] is not None:
             return V(args[0].origin, args[0].line, "container")
         if name in ("dict",) and args:
             return args[0]
