@@ -39,6 +39,7 @@ CALL_SPEC: dict[str, tuple[str, bool]] = {
     "arg": ("int", False),            # the URL's positional index
     "keyword": ("list[str]", False),  # the URL's keyword name(s)
     "when_arg": ("list[str]", False),  # [index, NAME]: only when that argument is named NAME
+    "request": ("bool", False),       # false: builds a client or request object, sends nothing
 }
 HTTP_CLIENT: dict[str, tuple[str, bool]] = {
     "library": ("str", True),
@@ -88,6 +89,7 @@ class UrlCall:
     arg: int | None = None
     keyword: tuple[str, ...] = ()
     when_arg: tuple[int, str] | None = None  # only when argument ``index`` is named ``NAME``
+    request: bool = True  # an outgoing request (False: a client or request object is built)
 
     def as_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"call": list(self.call)}
@@ -282,7 +284,8 @@ def _url_call(spec: dict[str, Any], path: str) -> UrlCall:
         if len(when) != 2 or not when[0].isdigit():
             raise RuleError("`when_arg` must be [index, NAME]", path=path, field="when_arg")
         when_arg = (int(when[0]), when[1])
-    return UrlCall(tuple(spec["call"]), spec.get("arg"), tuple(spec.get("keyword", ())), when_arg)
+    return UrlCall(tuple(spec["call"]), spec.get("arg"), tuple(spec.get("keyword", ())), when_arg,
+                   spec.get("request", True))
 
 
 def merge(files: Iterable[tuple[str, dict[str, Any]]]) -> Models:
