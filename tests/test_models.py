@@ -447,3 +447,18 @@ def test_the_analysis_code_does_not_repeat_the_models():
             if re.search(r"[\"']" + re.escape(name) + r"[\"']", text):
                 offenders.append(f"{path.relative_to(REPO)}: {name}")
     assert offenders == []
+
+
+def test_a_changed_pack_model_is_not_served_from_the_cache(tmp_path, restore_models):
+    pack = tmp_path / "pack"
+    (pack / "models").mkdir(parents=True)
+    model = _write(pack / "models", PACK_MODEL, "acme.yaml")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "client.py").write_text(CLIENT_CODE, encoding="utf-8")
+    args = ["check", "--cache-dir", str(tmp_path / "cache"), "--select", "PCI502", "--rules",
+            str(pack), str(src)]
+    assert run_cli(args)[0] == 1
+    model.write_text(PACK_MODEL.replace("acme_http.fetch", "acme_http.send"), encoding="utf-8")
+    code, out, err = run_cli(args)
+    assert code == 0 and "PCI502" not in out, (out, err)
