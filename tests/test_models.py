@@ -366,6 +366,52 @@ def test_stripe_client_services_come_from_the_model():
     assert [f.line for f in result.findings] == [5]
 
 
+# -- web frameworks ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(SHIPPED.request_globals))
+def test_each_request_global_is_the_request(name):
+    module, _, attr = name.rpartition(".")
+    code = f"""\
+        from {module} import {attr} as incoming
+
+        def pay():
+            return incoming.form["card_number"]
+        """
+    result = scan_snippet(code, select=["PCI401"], rules=RULES)
+    assert [f.line for f in result.findings] == [4], result.findings
+
+
+def test_a_name_that_is_not_a_request_global_is_not_the_request():
+    code = """\
+        from acme.context import request_log as incoming
+
+        def pay():
+            return incoming.form["card_number"]
+        """
+    assert scan_snippet(code, select=["PCI401"], rules=RULES).findings == []
+
+
+@pytest.mark.parametrize("annotation", sorted(SHIPPED.request_annotations))
+def test_each_request_annotation_makes_the_parameter_the_request(annotation):
+    code = f"""\
+        def pay(incoming: {annotation}):
+            return incoming.POST["card_number"]
+        """
+    result = scan_snippet(code, select=["PCI401"], rules=RULES)
+    assert [f.line for f in result.findings] == [2], result.findings
+
+
+@pytest.mark.parametrize("marker", sorted(SHIPPED.body_parameters))
+def test_each_body_parameter_default_makes_the_parameter_a_body(marker):
+    code = f"""\
+        from fastapi import {marker}
+
+        def pay(payload: dict = {marker}(...)):
+            return payload["card_number"]
+        """
+    result = scan_snippet(code, select=["PCI401"], rules=RULES)
+    assert [f.line for f in result.findings] == [4], result.findings
+
+
 # -- a user's rule pack adds models ---------------------------------------------------------------
 PACK_MODEL = """\
     body_parsers: [acme.wire.loads]

@@ -8,6 +8,9 @@ A model file is a YAML mapping of *sections*; each section says one thing about 
 * ``http_clients``: one entry per library: its import names, the factory functions and re-exports
   that stand for its client classes (``aliases``), and the calls that take a URL (``calls``: globs
   with the URL's position ``arg`` / ``keyword``);
+* ``web_frameworks``: per framework, the imports that are the current request (``flask.request``),
+  the parameter annotations that make a parameter the request (``HttpRequest``) and the parameter
+  defaults that make it a request body (``Body(...)``);
 * ``stripe``: the Stripe SDK's entry points: its module names (an attribute or variable bound to
   one is the SDK too), client classes, ``StripeClient`` service segments, the methods that write, read,
   verify a webhook signature, re-fetch or construct an event, and where a base URL is set.
@@ -54,6 +57,12 @@ VERIFY_SPEC: dict[str, tuple[str, bool]] = {
     "tolerance_arg": ("int", False),
     "returns_event": ("bool", False),
 }
+WEB_FRAMEWORK: dict[str, tuple[str, bool]] = {
+    "framework": ("str", True),
+    "request_globals": ("list[str]", False),
+    "request_annotations": ("list[str]", False),
+    "body_parameters": ("list[str]", False),
+}
 STRIPE: dict[str, tuple[str, bool]] = {
     "modules": ("list[str]", False),
     "clients": ("list[str]", False),
@@ -72,10 +81,11 @@ SCHEMA: dict[str, tuple[str, bool]] = {
     "parse_methods": ("list[str]", False),
     "http_clients": ("list[spec]", False),
     "stripe": ("spec", False),
+    "web_frameworks": ("list[spec]", False),
 }
 NESTED: dict[str, dict[str, tuple[str, bool]]] = {
     "http_clients": HTTP_CLIENT, "calls": CALL_SPEC, "base_url_calls": CALL_SPEC,
-    "verify": VERIFY_SPEC, "stripe": STRIPE,
+    "verify": VERIFY_SPEC, "stripe": STRIPE, "web_frameworks": WEB_FRAMEWORK,
 }
 _DOTTED = re.compile(r"^[A-Za-z_*][\w*]*(?:\.[\w*()]+)*$")
 
@@ -131,6 +141,9 @@ class Models:
     stripe_construct: tuple[str, ...] = ()
     stripe_base_url_attributes: tuple[str, ...] = ()
     stripe_base_url_calls: tuple[UrlCall, ...] = ()
+    request_globals: frozenset[str] = frozenset()
+    request_annotations: frozenset[str] = frozenset()
+    body_parameters: frozenset[str] = frozenset()
     sources: tuple[str, ...] = ()  # the files merged, for messages and the cache
 
     # derived tables (computed once per Models; Models is immutable)
@@ -296,6 +309,8 @@ def merge(files: Iterable[tuple[str, dict[str, Any]]]) -> Models:
     aliases: dict[str, str] = {}
     calls: list[UrlCall] = []
     stripe: dict[str, Any] = {}
+    web: dict[str, list[str]] = {"request_globals": [], "request_annotations": [],
+                                 "body_parameters": []}
     sources: list[str] = []
     for path, data in files:
         sources.append(path)
@@ -305,6 +320,9 @@ def merge(files: Iterable[tuple[str, dict[str, Any]]]) -> Models:
             modules += client.get("modules", [])
             aliases.update(client.get("aliases", {}))
             calls += [_url_call(spec, path) for spec in client.get("calls", [])]
+        for framework in data.get("web_frameworks", []):
+            for key, names in web.items():
+                names += framework.get(key, [])
         for key, value in data.get("stripe", {}).items():
             if isinstance(value, dict):
                 stripe.setdefault(key, {}).update(value)
@@ -328,6 +346,9 @@ def merge(files: Iterable[tuple[str, dict[str, Any]]]) -> Models:
         stripe_construct=tuple(dict.fromkeys(stripe.get("construct_calls", []))),
         stripe_base_url_attributes=tuple(dict.fromkeys(stripe.get("base_url_attributes", []))),
         stripe_base_url_calls=tuple(_url_call(s, "stripe") for s in stripe.get("base_url_calls", [])),
+        request_globals=frozenset(web["request_globals"]),
+        request_annotations=frozenset(web["request_annotations"]),
+        body_parameters=frozenset(web["body_parameters"]),
         sources=tuple(sources),
     )
 

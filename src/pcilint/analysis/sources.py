@@ -47,7 +47,7 @@ def is_request_name(node: cst.BaseExpression, imports: ImportTable | None = None
         return False
     if raw in REQUEST_NAMES:
         return True
-    return imports is not None and imports.resolve(raw) in ("flask.request", "quart.request")
+    return imports is not None and imports.resolve(raw) in models.current().request_globals
 
 
 def request_container(node: cst.BaseExpression, imports: ImportTable | None = None) -> str | None:

@@ -58,7 +58,6 @@ VIEW_DECORATORS = {"csrf_exempt", "require_POST", "require_http_methods", "api_v
 REQUEST_PARAMS = {"request", "req", "http_request"}
 BODY_ATTRS = {"body", "data", "get_data", "get_json", "json", "stream", "read", "text",
               "content", "POST", "media", "get_body", "raw_body"}
-FLASK_REQUEST = {"flask.request", "quart.request", "flask.globals.request"}
 VIEW_BASES = re.compile(r"(?:View|Endpoint|Resource|Handler|ViewSet|APIView)$")
 SIGNATURE_ERRORS = re.compile(r"(?:^|\.)(?:SignatureVerificationError|Exception|BaseException|"
                               r"StripeError|StripeErrorWithParamCode)$")
@@ -342,7 +341,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             base = dotted_name(node.value) or ""
             if base.split(".")[-1] in REQUEST_PARAMS:
                 unit.reads_body = True
-                if self.imports.resolve(base) in FLASK_REQUEST:
+                if self.imports.resolve(base) in self.models.request_globals:
                     unit.endpoint = True
 
     def visit_Call(self, node: cst.Call) -> None:
