@@ -61,12 +61,11 @@ def _terms() -> re.Pattern[str]:
     from pcilint import models
 
     m = models.current()
-    names = {*m.http_modules, "urlopen", *m.stripe_names,
-             *(n.capitalize() for n in m.stripe_names if n.islower())}
-    key = tuple(sorted(names))
+    names = {*m.stripe_names, *(n.capitalize() for n in m.stripe_names if n.islower())}
+    key = tuple(sorted(m.http_terms)) + tuple(sorted(re.escape(n) for n in names))
     if _TERMS.get("key") != key:
         _TERMS["key"] = key
-        _TERMS["re"] = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in key) + r")\b")
+        _TERMS["re"] = re.compile(r"\b(?:" + "|".join(key) + r")\b")
     return _TERMS["re"]
 
 
@@ -125,16 +124,27 @@ def visitor(ctx: Any, facts: dict[str, list]) -> Any:
     models = facts.setdefault("stripe_id_models", [])
     imports = ctx.imports
 
+    functions: list[Any] = []
+    # a file importing none of the modelled clients' modules makes no client call
+    clients = any(v.lstrip(".").split(".")[0] in lib.client_heads for v in imports.names.values())
+
     def line(node: Any) -> int:
-        return ctx.position(node)[0]
+        return ctx.position(node, functions[-1] if functions else None)[0]
 
     class Visitor(cst.BatchableCSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            functions.append(node)
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            functions.pop()
+
         def visit_Call(self, node: cst.Call) -> None:
             raw = dotted_name(node.func)
             if raw is None:
                 return
             qualified = imports.resolve(raw)
-            client = _http_call(node, bindings_for(ctx).qualify_expr(node.func) or qualified, lib)
+            client = _http_call(node, bindings_for(ctx).qualify_expr(node.func) or qualified,
+                                lib) if clients else None
             if client is not None:
                 call, spec = client
                 qualified = call

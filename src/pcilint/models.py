@@ -47,6 +47,7 @@ CALL_SPEC: dict[str, tuple[str, bool]] = {
 HTTP_CLIENT: dict[str, tuple[str, bool]] = {
     "library": ("str", True),
     "modules": ("list[str]", False),
+    "terms": ("list[str]", False),
     "aliases": ("map[str]", False),
     "calls": ("list[spec]", False),
 }
@@ -128,6 +129,7 @@ class Models:
     body_parsers: frozenset[str] = frozenset()
     parse_methods: frozenset[str] = frozenset()
     http_modules: tuple[str, ...] = ()
+    http_terms: tuple[str, ...] = ()  # regex fragments: a file using a client names one
     http_aliases: tuple[tuple[str, str], ...] = ()
     url_calls: tuple[UrlCall, ...] = ()
     stripe_modules: tuple[str, ...] = ()
@@ -169,6 +171,12 @@ class Models:
     @cached_property
     def construct_regex(self) -> re.Pattern[str]:
         return _suffix_regex(self.stripe_construct)
+
+    @cached_property
+    def client_heads(self) -> frozenset[str]:
+        """The top-level modules of every modelled URL-taking call (``requests``, ``urllib``)."""
+        return frozenset(g.split(".")[0] for c in self.url_calls + self.stripe_base_url_calls
+                         for g in c.call if g[:1].isalpha())
 
     @cached_property
     def stripe_names(self) -> tuple[str, ...]:
@@ -306,6 +314,7 @@ def merge(files: Iterable[tuple[str, dict[str, Any]]]) -> Models:
     parsers: list[str] = []
     methods: list[str] = []
     modules: list[str] = []
+    terms: list[str] = []
     aliases: dict[str, str] = {}
     calls: list[UrlCall] = []
     stripe: dict[str, Any] = {}
@@ -318,6 +327,7 @@ def merge(files: Iterable[tuple[str, dict[str, Any]]]) -> Models:
         methods += data.get("parse_methods", [])
         for client in data.get("http_clients", []):
             modules += client.get("modules", [])
+            terms += client.get("terms", []) or [re.escape(m) for m in client.get("modules", [])]
             aliases.update(client.get("aliases", {}))
             calls += [_url_call(spec, path) for spec in client.get("calls", [])]
         for framework in data.get("web_frameworks", []):
@@ -333,7 +343,8 @@ def merge(files: Iterable[tuple[str, dict[str, Any]]]) -> Models:
             raise RuleError(f"{name!r} is not a dotted name", path=sources[-1] if sources else None)
     return Models(
         body_parsers=frozenset(parsers), parse_methods=frozenset(methods),
-        http_modules=tuple(dict.fromkeys(modules)), http_aliases=tuple(aliases.items()),
+        http_modules=tuple(dict.fromkeys(modules)), http_terms=tuple(dict.fromkeys(terms)),
+        http_aliases=tuple(aliases.items()),
         url_calls=tuple(dict.fromkeys(calls)),
         stripe_modules=tuple(dict.fromkeys(stripe.get("modules", []))),
         stripe_clients=tuple(dict.fromkeys(stripe.get("clients", []))),

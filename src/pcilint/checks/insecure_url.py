@@ -121,20 +121,27 @@ class InsecureUrl(CheckKind):
         for spec in self.p["calls"]:
             globs = spec.get("call")
             self.calls.append({**spec, "call": [globs] if isinstance(globs, str) else list(globs)})
+        self._model_calls: list[dict[str, Any]] = []
         if self.p["use_models"]:
             m = models.current()
-            self.calls += [c.as_spec() for c in m.url_calls + m.stripe_base_url_calls]
+            self._model_calls = [c.as_spec() for c in m.url_calls + m.stripe_base_url_calls]
+            self.calls += self._model_calls
             self.attributes += [a for a in m.stripe_base_url_attributes if a not in self.attributes]
 
     def prefilter_terms(self) -> list[str | tuple[str | list[str], ...]] | None:
         terms: list[str | tuple[str | list[str], ...]] = list(self.p["prefilter"])
         # a client given a Django setting (`requests.get(settings.API)`): the setting's module is
         # not imported, so the closure cannot find the file; a client import and `settings.` can
-        clients = sorted({g.split(".")[0] for spec in self.calls for g in spec["call"]
+        # (the rule's own calls name their modules by their globs' heads; the models by `modules`)
+        m = models.current()
+        own = [spec for spec in self.calls if spec not in self._model_calls]
+        clients = sorted({re.escape(g.split(".")[0]) for spec in own for g in spec["call"]
                           if g and g[0].isalpha()} | {
-                              a.split(".")[0] for a in self.attributes if a[0].isalpha()})
+                              re.escape(a.split(".")[0]) for a in self.attributes if a[0].isalpha()}
+                         | ({re.escape(n) for n in m.http_modules + m.stripe_modules}
+                            if self.p["use_models"] else set()))
         if clients:
-            names = "|".join(re.escape(c) for c in clients)
+            names = "|".join(clients)
             terms.append(([rf"\bimport\s+(?:{names})\b", rf"\bfrom\s+(?:{names})\b"],
                           r"\bsettings\."))
         return terms
