@@ -110,6 +110,9 @@ def test_an_unknown_section_is_refused(tmp_path):
     ("http_clients:\n  - modules: [acme]\n", 2, "http_clients[0]", "missing required key `library`"),
     ("http_clients: [acme]\n", 1, "http_clients[0]", "must be a mapping"),
     ("stripe: [stripe]\n", 1, "stripe", "must be a mapping"),
+    ("body_parsers:\n  - json.loads\n  - 'json loads'\n", 3, "body_parsers", "not a dotted name"),
+    ("http_clients:\n  - library: acme\n    terms: ['acme(']\n", 3, "http_clients[0].terms",
+     "invalid regular expression"),
     ("http_clients:\n  - library: acme\n    aliases: [a, b]\n", 3, "http_clients[0].aliases",
      "mapping of names"),
 ])

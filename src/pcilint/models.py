@@ -5,7 +5,8 @@ A model file is a YAML mapping of *sections*; each section says one thing about 
 * ``body_parsers``: calls that parse a request body into a mapping (``json.loads``, ``orjson.loads``,
   ``msgspec.json.decode``, ``urllib.parse.parse_qs``); ``parse_methods``: method names that do the
   same on any receiver (``request.get_json()``, ``Model.model_validate_json(...)``);
-* ``http_clients``: one entry per library: its import names, the factory functions and re-exports
+* ``http_clients``: one entry per library: its import names, the words a file using it contains
+  (``terms``, for the prefilter), the factory functions and re-exports
   that stand for its client classes (``aliases``), and the calls that take a URL (``calls``: globs
   with the URL's position ``arg`` / ``keyword``);
 * ``web_frameworks``: per framework, the imports that are the current request (``flask.request``),
@@ -47,7 +48,7 @@ CALL_SPEC: dict[str, tuple[str, bool]] = {
 HTTP_CLIENT: dict[str, tuple[str, bool]] = {
     "library": ("str", True),
     "modules": ("list[str]", False),
-    "terms": ("list[str]", False),
+    "terms": ("list[regex]", False),
     "aliases": ("map[str]", False),
     "calls": ("list[spec]", False),
 }
@@ -88,6 +89,10 @@ NESTED: dict[str, dict[str, tuple[str, bool]]] = {
     "http_clients": HTTP_CLIENT, "calls": CALL_SPEC, "base_url_calls": CALL_SPEC,
     "verify": VERIFY_SPEC, "stripe": STRIPE, "web_frameworks": WEB_FRAMEWORK,
 }
+#: fields whose entries are dotted names (``json.loads``), checked on load
+DOTTED_KEYS = frozenset({"body_parsers", "parse_methods", "modules", "clients", "request_globals",
+                         "request_annotations", "body_parameters", "refetch_calls",
+                         "construct_calls", "base_url_attributes"})
 _DOTTED = re.compile(r"^[A-Za-z_*][\w*]*(?:\.[\w*()]+)*$")
 
 
@@ -274,7 +279,22 @@ def _value(value: Any, kind: str, path: str, line: int, name: str, key: str) -> 
         if not isinstance(items, list) or not all(isinstance(x, (str, int)) and str(x).strip()
                                                   and not isinstance(x, bool) for x in items):
             raise fail("must be a list of strings")
-        return [str(x).strip() for x in items]
+        out = [str(x).strip() for x in items]
+        if key in DOTTED_KEYS:
+            lines = items.item_lines if isinstance(items, LineList) else [line] * len(items)
+            for i, item in enumerate(out):
+                if not _DOTTED.match(item):
+                    raise RuleError(f"{item!r} is not a dotted name", path=path, line=lines[i],
+                                    field=name)
+        return out
+    if kind == "list[regex]":
+        items = _value(value, "list[str]", path, line, name, key)
+        for item in items:
+            try:
+                re.compile(item)
+            except re.error as exc:
+                raise fail(f"invalid regular expression {item!r}: {exc}") from None
+        return items
     if kind == "map[str]":
         if not isinstance(value, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
@@ -338,9 +358,6 @@ def merge(files: Iterable[tuple[str, dict[str, Any]]]) -> Models:
                 stripe.setdefault(key, {}).update(value)
             else:
                 stripe.setdefault(key, []).extend(value)
-    for name in parsers + modules + list(aliases) + list(aliases.values()):
-        if not _DOTTED.match(name):
-            raise RuleError(f"{name!r} is not a dotted name", path=sources[-1] if sources else None)
     return Models(
         body_parsers=frozenset(parsers), parse_methods=frozenset(methods),
         http_modules=tuple(dict.fromkeys(modules)), http_terms=tuple(dict.fromkeys(terms)),
