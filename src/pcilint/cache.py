@@ -4,12 +4,18 @@ Layout (default ``.pcilint_cache/`` in the working directory, ``--cache-dir`` to
 
     .pcilint_cache/CACHEDIR.TAG        # backup tools skip the directory
     .pcilint_cache/.gitignore          # `*`: never committed
-    .pcilint_cache/v2/<2 hex>/<key>    # one entry per (scan key, file path, content, depth)
+    .pcilint_cache/v3/<2 hex>/<key>    # one entry per (scan key, file path, content, depth)
 
-An entry is ``MAGIC + HMAC-SHA256(key name + NUL + payload) + pickle``: an entry copied over
-another key's file is rejected.  The HMAC key lives outside the project, in the user's
-cache directory, so an entry planted in a repository (a pull request that commits a
-``.pcilint_cache/``) is rejected instead of unpickled: scanning untrusted code must stay safe.
+An entry is ``MAGIC + HMAC-SHA256(key name + NUL + payload) + payload``, the payload in the
+data-only JSON format of :mod:`pcilint.cachecodec` (never pickle: decoding runs no code and builds
+only plain data and pcilint's dataclasses, checked against their fields).  The MAC covers the
+entry's name (its key: settings, rule set, file digest) as well as its bytes, so an entry copied over
+another key's file is rejected.  The HMAC key lives outside the project, in the user's cache
+directory (``$PCILINT_KEY_DIR``, else ``$XDG_CACHE_HOME/pcilint``, else ``~/.cache/pcilint``), and is
+used only if it is a regular file (not a symlink) owned by this user, readable by no one else, in a
+directory no one else can write, and outside the scanned tree (the paths scanned, and the git work
+trees around them and around the working directory): a key a repository could commit or read is never trusted, and
+the cache is then off for the run, with a note saying why.
 Writes are atomic (temporary file + ``os.replace``); an entry that is truncated, corrupt or signed
 with another key is ignored, never an error.  Nothing that could hold a full card number or secret
 key is written: findings are masked when they are created, and :meth:`Cache.put` refuses any payload
@@ -21,19 +27,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import pickle
 import re
 import secrets
-import tempfile
+import stat
 from pathlib import Path
 from typing import Any
 
+from pcilint import cachecodec
 from pcilint.analysis.cardnumbers import find_pans
 from pcilint.reporters.output import write_atomic
 
 CACHE_DIR_NAME = ".pcilint_cache"
-FORMAT = "v2"
-MAGIC = b"PCILINT2"
+FORMAT = "v3"
+MAGIC = b"PCILINT3"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by pcilint.\n"
@@ -64,40 +70,119 @@ def leaks(payload: bytes) -> bool:
 
 
 def _user_key_file() -> Path:
+    explicit = os.environ.get("PCILINT_KEY_DIR")
+    if explicit:
+        return Path(explicit) / "cache-key"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "pcilint" / "cache-key"
 
 
-def _signing_key() -> bytes | None:
-    """The per-user key entries are signed with (created on first use); None if unavailable."""
+def scanned_trees(paths: list[Path], cwd: Path | None = None) -> list[Path]:
+    """The trees a scan of ``paths`` reads: each path, and the git work tree around it and around
+    the working directory (a repository can commit anything in its work tree)."""
+    trees: list[Path] = []
+    for p, own in [(cwd or Path.cwd(), False)] + [(p, True) for p in paths]:
+        try:
+            start = p.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if own:
+            trees.append(start)
+        for d in (start, *start.parents):
+            if (d / ".git").exists():
+                trees.append(d)
+                break
+    return trees
+
+
+class KeyRefused(Exception):
+    """Why the signing key cannot be trusted (the cache is then off)."""
+
+
+def _inside(path: Path, tree: Path) -> bool:
+    try:
+        path.resolve().relative_to(tree)
+        return True
+    except ValueError:
+        return False
+
+
+def _private(st: os.stat_result, what: str, path: Path) -> None:
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise KeyRefused(f"{what} {path} is owned by another user")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise KeyRefused(f"{what} {path} is writable by other users")
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key at ``path`` if it exists and is private; None if missing; KeyRefused otherwise."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if path.is_symlink():
+            raise KeyRefused(f"cache key {path} is a symbolic link") from exc
+        raise KeyRefused(f"cache key {path} cannot be read ({exc.strerror})") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise KeyRefused(f"cache key {path} is not a regular file")
+        _private(st, "cache key", path)
+        if st.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+            raise KeyRefused(f"cache key {path} is readable by other users")
+        key = os.read(fd, 4096)
+    finally:
+        os.close(fd)
+    if len(key) < 32:
+        raise KeyRefused(f"cache key {path} is too short")
+    return key
+
+
+def _signing_key(trees: list[Path]) -> bytes:
+    """The per-user key entries are signed with (created on first use); KeyRefused when it cannot
+    be trusted or made."""
     path = _user_key_file()
+    if any(_inside(path.parent, tree) for tree in trees):
+        raise KeyRefused(f"the cache key directory {path.parent} is inside the scanned tree "
+                         "(set PCILINT_KEY_DIR, or XDG_CACHE_HOME, outside it)")
     try:
-        key = path.read_bytes()
-        if len(key) >= 32:
-            return key
-    except OSError:
-        pass
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(path.parent)
+    except OSError as exc:
+        raise KeyRefused(f"the cache key directory {path.parent} cannot be made "
+                         f"({exc.strerror})") from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise KeyRefused(f"the cache key directory {path.parent} is not a directory")
+    _private(st, "the cache key directory", path.parent)
+    key = _read_key(path)
+    if key is not None:
+        return key
+    tmp = path.parent / f".key-{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
-        os.chmod(tmp, 0o600)
+            fh.write(secrets.token_bytes(32))
         try:
             os.link(tmp, path)  # first writer wins; a concurrent run then reads the same key
         except FileExistsError:
             pass
         finally:
             os.unlink(tmp)
-        key = path.read_bytes()
-        return key if len(key) >= 32 else None
-    except OSError:
-        return None
+    except OSError as exc:
+        raise KeyRefused(f"the cache key {path} cannot be written ({exc.strerror})") from exc
+    key = _read_key(path)
+    if key is None:
+        raise KeyRefused(f"the cache key {path} vanished")
+    return key
 
 
 class Cache:
     """A directory of signed, atomically written entries.  Every failure degrades to a miss."""
+
+    refused: str | None = None  # why the last open() returned None (for a note on stderr)
 
     def __init__(self, directory: Path, key: bytes) -> None:
         self.directory = directory
@@ -108,11 +193,16 @@ class Cache:
         self.writes = 0
 
     @classmethod
-    def open(cls, directory: Path) -> "Cache | None":
-        """Open (creating if needed) the cache at ``directory``; None when it cannot be used."""
-        key = _signing_key()
-        if key is None:
+    def open(cls, directory: Path, scanned: list[Path] | None = None) -> "Cache | None":
+        """Open (creating if needed) the cache at ``directory`` for a scan of ``scanned`` (default:
+        the working directory's git work tree); None when it cannot be used (``Cache.refused``
+        then says why, when the reason is the key)."""
+        try:
+            key = _signing_key(scanned_trees(scanned or []))
+        except KeyRefused as exc:
+            Cache.refused = str(exc)
             return None
+        Cache.refused = None
         try:
             directory.mkdir(parents=True, exist_ok=True)
             tag = directory / "CACHEDIR.TAG"
@@ -146,8 +236,8 @@ class Cache:
             self.misses += 1
             return None
         try:
-            value = pickle.loads(payload)
-        except Exception:  # noqa: BLE001 - a stale entry from another pcilint is only a miss
+            value = cachecodec.loads(payload)
+        except cachecodec.CodecError:  # a stale or damaged entry is only a miss
             self.misses += 1
             return None
         self.hits += 1
@@ -155,23 +245,23 @@ class Cache:
 
     @staticmethod
     def entry(value: Any) -> bytes | None:
-        """``value`` pickled for a collection stored with :meth:`put`; None if it cannot be cached
-        (unpicklable, or it would hold a full PAN or secret)."""
+        """``value`` encoded for a collection stored with :meth:`put`; None if it cannot be cached
+        (a type the format does not carry, or it would hold a full PAN or secret)."""
         try:
-            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001
+            payload = cachecodec.dumps(value)
+        except cachecodec.CodecError:
             return None
         return None if leaks(payload) else payload
 
     def put(self, key: str, value: Any, checked: Any = None) -> bool:
-        """Store ``value``; False when it was not stored (unpicklable, would leak, disk error).
+        """Store ``value``; False when it was not stored (not encodable, would leak, disk error).
 
         ``checked``: the part of ``value`` still to search for leaks, when the rest is made of
         :meth:`entry` payloads that were searched already (a manifest of thousands of entries)."""
         try:
-            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            scanned = payload if checked is None else pickle.dumps(checked)
-        except Exception:  # noqa: BLE001 - facts a check kind made unpicklable: just not cached
+            payload = cachecodec.dumps(value)
+            scanned = payload if checked is None else cachecodec.dumps(checked)
+        except cachecodec.CodecError:  # facts a check kind made of other types: just not cached
             return False
         if leaks(scanned):
             return False

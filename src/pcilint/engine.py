@@ -22,12 +22,11 @@ import time
 import tokenize
 import io
 import dataclasses
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Tuple, Union
 
-from pcilint import __version__, safeio
+from pcilint import __version__, cachecodec, safeio
 from pcilint.cache import Cache, digest, key_of
 from pcilint.checks.base import FileContext, ProjectReporter
 from pcilint.masking import mask_window
@@ -79,6 +78,8 @@ class Options:
     extra_rules: list[Path] = field(default_factory=list)
     include_builtin_rules: bool = True
     cache_dir: Path | None = None  # None = no result cache
+    scan_roots: list[Path] = field(default_factory=list)  # what will be scanned (the cache key
+    # must lie outside it); the working directory's git work tree is always included
     prefilter: bool = True  # False parses every file (the prefilter-equivalence test uses it)
     inventory: bool = False  # collect what was examined (pcilint.inventory) for the reports
 
@@ -97,14 +98,15 @@ class FileResult:
 
 
 class _LazyFacts(dict):
-    """A cached file's project facts: the rule ids now, the values (pickled) when needed."""
+    """A cached file's project facts: the rule ids now, the values (decoded) when needed."""
 
-    def __init__(self, keys: list[str], blob: bytes) -> None:
+    def __init__(self, keys: list[str], blob: bytes, force: "Force" = False) -> None:
         super().__init__(dict.fromkeys(keys))
         self.blob = blob
+        self.force = force  # the rules the entry was made with (to analyse again if it fails)
 
     def load(self) -> dict[str, Any]:
-        return pickle.loads(self.blob)
+        return cachecodec.loads(self.blob)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ class Scanner:
     def __init__(self, settings: Settings, options: Options, rules: list[Rule] | None = None) -> None:
         self.settings = settings
         self.options = options
-        self.cache = Cache.open(options.cache_dir) if options.cache_dir is not None else None
+        self.cache = Cache.open(options.cache_dir, options.scan_roots) \
+            if options.cache_dir is not None else None
         self._force_round: Force | dict[str, Force] = False  # see analyze_file()
         self._pool_state: Any = None  # see _worker_pool()
         if rules is None:
@@ -599,10 +602,11 @@ class Scanner:
                     hit = FileResult(path=f.display, scanned=True, digest=content)
                 else:
                     try:
-                        hit, fact_keys, facts_blob = pickle.loads(entry[1])
+                        hit, fact_keys, facts_blob = cachecodec.loads(entry[1])
                         if fact_keys:
-                            hit.facts = _LazyFacts(fact_keys, facts_blob)
-                    except Exception:  # noqa: BLE001 - a damaged entry is a miss
+                            hit.facts = _LazyFacts(fact_keys, facts_blob,
+                                                   _force_of(force, f.display))
+                    except (cachecodec.CodecError, TypeError, ValueError):  # a damaged entry is a miss
                         hit = None
             if isinstance(hit, FileResult) and hit.path == f.display:
                 results[f.display] = hit
@@ -645,7 +649,7 @@ class Scanner:
                     and not fr.inventory and not (fr.suppressions and fr.suppressions.all)):
                 blob: bytes | None = b""  # the common case, rebuilt without unpickling
             else:
-                # Facts apart, unpickled only if the project phase runs: their classes may live
+                # Facts apart, decoded only if the project phase runs: their classes may live
                 # in modules that import libcst, which a fully cached scan never needs.
                 facts_blob = Cache.entry(fr.facts) if fr.facts else b""
                 blob = None if facts_blob is None else Cache.entry(
@@ -758,10 +762,18 @@ class Scanner:
             if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], list):
                 self._project_inventory = hit[1]
                 return hit[0]
-        for fr in by_path.values():
-            if isinstance(fr.facts, _LazyFacts):
-                fr.facts = fr.facts.load()
+        # (check kinds first: decoding rebuilds only classes whose modules are imported)
         self._ensure_checks()
+        for p, fr in list(by_path.items()):
+            if isinstance(fr.facts, _LazyFacts):
+                try:
+                    fr.facts = fr.facts.load()
+                except cachecodec.CodecError:  # an entry that fails validation: analysed again
+                    src = sources.get(p)
+                    if src is None:
+                        fr.facts = {}
+                    else:
+                        by_path[p] = self.analyze_file(src, fr.facts.force)
         reporter = ProjectReporter(line_of)
         for rule in project_rules:
             facts = {p: fr.facts[rule.id] for p, fr in by_path.items() if rule.id in fr.facts}

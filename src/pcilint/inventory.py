@@ -246,8 +246,12 @@ def text_facts(path: str, text: str, kind: str, facts: dict[str, list]) -> None:
             return
         for req in requirements:
             if req.name == "stripe":
+                # (a direct-URL requirement can carry a token: `git+https://user:TOKEN@host/...`)
                 facts.setdefault("stripe_requirements", []).append(
-                    (req.line, req.text, bool(req.locked)))
+                    (req.line, _URL_CREDENTIALS.sub(r"\1***@", req.text), bool(req.locked)))
+
+
+_URL_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
 
 
 def aggregate(per_file: dict[str, dict[str, list]], webhooks: list[dict[str, Any]] | None,

@@ -22,7 +22,7 @@ from pcilint.yamlload import LineDict, load_yaml
 RULE_ID = re.compile(r"^PCI[1-9][0-9]{2}$")
 RULE_KEYS = {
     "id", "name", "category", "severity", "message", "pci_dss", "summary", "why", "fix",
-    "references", "check", "examples", "tags",
+    "references", "check", "examples", "tags", "autofix",
 }
 REQUIRED_KEYS = ("id", "name", "category", "severity", "message", "pci_dss", "summary", "why",
                  "fix", "check", "examples")
@@ -52,6 +52,7 @@ class Rule:
     good: list[Example]
     references: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    autofix: dict[str, str] | None = None  # {"kind": one of pcilint.fixes.kinds, "safety": ...}
     source: str = ""  # "path:line" of the rule's definition
     param_lines: dict[str, int] = field(default_factory=dict)  # check parameter -> line in the file
     check: Any = field(default=None, repr=False)  # the instantiated CheckKind
@@ -232,10 +233,35 @@ def _parse_rule(item: Any, path: str) -> Rule:
         message=message, pci_dss=tuple(pci), summary=_string(item, "summary", path),
         why=_string(item, "why", path), fix=_string(item, "fix", path),
         kind=check["kind"], params=params, bad=bad, good=good, references=tuple(refs),
-        tags=tuple(tags), source=f"{path}:{item.line}",
+        tags=tuple(tags), autofix=_autofix(item, path), source=f"{path}:{item.line}",
         param_lines={str(k): check.line_of(str(k)) for k in check},
     )
     return rule
+
+
+def _autofix(item: LineDict, path: str) -> dict[str, str] | None:
+    """``autofix: {kind: https-url, safety: safe}``: which rewrite ``check --fix`` applies (the
+    prose ``fix:`` says how a person fixes it)."""
+    from pcilint.fixes.kinds import FIX_KINDS, SAFETIES
+
+    if "autofix" not in item:
+        return None
+    spec = item["autofix"]
+    if not isinstance(spec, LineDict) or not isinstance(spec.get("kind"), str):
+        raise _fail("must be a mapping with a `kind` and a `safety`", path, item, "autofix")
+    unknown = set(spec) - {"kind", "safety"}
+    if unknown:
+        raise _fail(f"unknown autofix key {sorted(unknown)[0]!r} (allowed: kind, safety)", path,
+                    spec, sorted(unknown)[0])
+    if spec["kind"] not in FIX_KINDS:
+        raise RuleError(f"unknown autofix kind {spec['kind']!r} (known: {', '.join(FIX_KINDS)})",
+                        path=path, line=spec.line_of("kind"), field="autofix.kind")
+    safety = spec.get("safety")
+    if safety not in SAFETIES:
+        raise RuleError(f"autofix safety must be one of {', '.join(SAFETIES)}", path=path,
+                        line=spec.line_of("safety") if "safety" in spec else spec.line,
+                        field="autofix.safety")
+    return {"kind": spec["kind"], "safety": safety}
 
 
 def _examples(examples: LineDict, key: str, path: str) -> list[Example]:

@@ -127,7 +127,7 @@ def test_a_payload_holding_a_pan_or_key_is_refused(tmp_path):
 def test_corrupt_or_foreign_entries_are_ignored(tmp_path):
     root = _tree(tmp_path)
     _, cold = _scan(root)
-    entries = [p for p in (root / ".pcilint_cache" / "v2").rglob("*") if p.is_file()]
+    entries = [p for p in (root / ".pcilint_cache" / "v3").rglob("*") if p.is_file()]
     assert entries
     for i, p in enumerate(entries):
         data = p.read_bytes()
