@@ -489,12 +489,15 @@ def test_the_analysis_code_does_not_repeat_the_models():
     rules/models/: no Python module under src/pcilint holds it as a string literal."""
     names = set(SHIPPED.body_parsers) | {g for c in SHIPPED.url_calls for g in c.call} \
         | set(SHIPPED.verify_methods) | set(SHIPPED.aliases)  # (service names are plain words)
+    # code pcilint writes, not code it recognises: the autofix writes Stripe's documented call
+    writes = {("src/pcilint/fixes/python.py", "construct_event")}
     offenders = []
     for path in sorted((REPO / "src" / "pcilint").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
+        where = str(path.relative_to(REPO))
         for name in names:
-            if re.search(r"[\"']" + re.escape(name) + r"[\"']", text):
-                offenders.append(f"{path.relative_to(REPO)}: {name}")
+            if re.search(r"[\"']" + re.escape(name) + r"[\"']", text) and (where, name) not in writes:
+                offenders.append(f"{where}: {name}")
     assert offenders == []
 
 
