@@ -81,27 +81,49 @@ def builtin_rules_dir() -> Path:
 
 
 def rule_files(path: Path) -> list[Path]:
+    """The files of a rule pack: its ``*.yaml`` / ``*.yml``, and its library models
+    (``models/*.yaml``, see :mod:`pcilint.models`)."""
     if path.is_dir():
+        from pcilint.models import model_files
+
         return sorted(p for p in path.glob("*.yaml") if p.is_file()) + sorted(
-            p for p in path.glob("*.yml") if p.is_file())
+            p for p in path.glob("*.yml") if p.is_file()) + model_files(path)
     return [path]
 
 
 def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) -> list[Rule]:
-    """Load the shipped packs plus ``extra`` files or directories; validate everything."""
+    """Load the shipped packs plus ``extra`` files or directories; validate everything.
+
+    The packs' library models (a ``models/`` folder, or a file of model sections) are merged with
+    the shipped ones and made the models in force (:func:`pcilint.models.activate`) before any
+    check is instantiated: the check kinds read them."""
+    from pcilint import models
     from pcilint.checks import instantiate  # late: checks import ruleset types
 
     files: list[Path] = []
-    if include_builtin:
-        files += rule_files(builtin_rules_dir())
+    in_models: set[Path] = set()  # the files of a pack's `models/` folder
+    if include_builtin:  # (the shipped models are read by pcilint.models itself)
+        shipped = set(models.model_files(builtin_rules_dir()))
+        files += [f for f in rule_files(builtin_rules_dir()) if f not in shipped]
     for p in extra or []:
         if not p.exists():
             raise RuleError("rule file or directory not found", path=str(p))
         files += rule_files(p)
+        if p.is_dir():
+            in_models.update(models.model_files(p))
+    parsed: list[list[Rule]] = []
+    model_paths: list[Path] = []
+    for f in files:
+        rules_of = None if f in in_models else load_rule_file(f)
+        if rules_of is None:
+            model_paths.append(f)  # validated by the models loader
+        else:
+            parsed.append(rules_of)
+    models.activate(model_paths)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for f in files:
-        for rule in load_rule_file(f):
+    for group in parsed:
+        for rule in group:
             if rule.id in seen:
                 raise RuleError(f"duplicate rule id {rule.id} (first defined at {seen[rule.id]})",
                                 path=rule.source.rsplit(":", 1)[0],
@@ -112,15 +134,22 @@ def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) ->
     return sorted(rules, key=lambda r: r.id)
 
 
-def load_rule_file(path: Path) -> list[Rule]:
+def load_rule_file(path: Path) -> list[Rule] | None:
+    """The rules of one pack file; None when it is a library-model file (model sections only)."""
     display = str(path)
     try:
         text = safeio.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"cannot read rule file: {exc}", path=display) from None
     data = load_yaml(text, display, RuleError)
+    from pcilint.models import is_model_data
+
+    if is_model_data(data):
+        return None
     if not isinstance(data, dict) or "rules" not in data:
-        raise RuleError("a rule file must be a mapping with a top-level `rules:` list", path=display,
+        raise RuleError("a rule file must be a mapping with a top-level `rules:` list (a library-"
+                        "model file: a mapping of model sections, see docs/writing-rules.md)",
+                        path=display,
                         line=getattr(data, "line", None) or 1)
     unknown = set(data) - {"rules"}
     if unknown:

@@ -17,6 +17,7 @@ from typing import Callable, Sequence, Union
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from pcilint import models
 from pcilint.analysis.names import classify, vocabulary
 
 NodeEdit = Callable[[cst.CSTNode], Union[cst.CSTNode, cst.RemovalSentinel]]
@@ -161,14 +162,16 @@ def plan_remove_tolerance(tree: Tree, finding) -> tuple[Plan, str] | None:
         return None
     plan = Plan()
     for call in _calls_in(func):
-        name = _attr_name(call.func)
-        if name not in ("construct_event", "verify_header"):
+        # the verifying calls and where their tolerance is: library models (rules/models/stripe.yaml)
+        verify = models.current().verify_methods.get(_attr_name(call.func) or "")
+        if verify is None or verify.tolerance_arg is None:
             continue
+        index = verify.tolerance_arg
         positional = [a for a in call.args if a.keyword is None and not a.star]
         for i, arg in enumerate(call.args):
             is_tolerance = (arg.keyword is not None and arg.keyword.value == "tolerance") or (
-                arg.keyword is None and not arg.star and len(positional) == 4
-                and arg is positional[3])
+                arg.keyword is None and not arg.star and len(positional) == index + 1
+                and arg is positional[index])
             if is_tolerance and _is_zero_or_none(arg.value):
                 plan.remove_args.setdefault(id(call), set()).add(i)
     if plan.empty():
