@@ -288,7 +288,7 @@ def card_data_terms() -> list[str]:
     from pcilint.analysis.names import vocabulary
 
     vocab = vocabulary()
-    names = sorted({" ".join(term) for term in vocab.pan + vocab.sad})
+    names = sorted({" ".join(term) for term in vocab.pan + vocab.sad} | set(vocab.exact))
     containers = sorted({" ".join(term) for term in vocab.containers})
     # a card container (``card``) holds card data through its number (``card.number``,
     # ``Card(number=...)``, a class ``CreditCard`` with a ``number`` field) or as a whole object
@@ -330,7 +330,13 @@ class Prefilter:
         if terms not in self._compiled:
             self._compiled[terms] = compile_terms(list(terms) + list(self.extra))
         termset = self._compiled[terms]
-        return termset is None or termset.search(text, low)
+        if termset is None or termset.search(text, low):
+            return True
+        if text.isascii():
+            return False
+        from pcilint.analysis.names import fold  # names with accents (`número_tarjeta`), folded
+
+        return termset.search(fold(text))
 
     def passes(self, kind: str, text: str) -> bool:
         """Whether a file of ``kind`` with this text must be parsed (a kind no check declared

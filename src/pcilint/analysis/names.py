@@ -2,12 +2,15 @@
 
 The vocabulary lives in ``rules/vocabulary/card-data.yaml`` (teams extend it through the
 ``sensitive_names`` configuration key).  Matching is by words - ``cardNumber``, ``card_number``,
-``card-number`` and ``card[number]`` all split into ``card number`` - never by substring.
+``card-number`` and ``card[number]`` all split into ``card number`` - never by substring.  Names in
+other languages are folded to ASCII first (``número_tarjeta`` -> ``numero tarjeta``, ``prüfziffer`` ->
+``prufziffer``), so the vocabulary lists each term once, without accents.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,8 +23,25 @@ SAD = "sad"
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
+#: Letters NFKD does not decompose, spelled as payment code in those languages spells them in ASCII.
+_FOLD = str.maketrans({"ß": "ss", "ẞ": "SS", "ı": "i", "İ": "I", "ø": "o", "Ø": "O", "æ": "ae",
+                       "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"})
+
+
+def fold(text: str) -> str:
+    """``text`` with accents and ligatures folded to ASCII letters where it has them
+    (``número`` -> ``numero``, ``segurança`` -> ``seguranca``, ``numarası`` -> ``numarasi``);
+    other characters are kept.  ASCII text is returned as it is."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def split_words(name: str) -> tuple[str, ...]:
-    """``cardNumber`` -> ('card', 'number'); ``CC_CVV2`` -> ('cc', 'cvv2'); ``card[number]`` too."""
+    """``cardNumber`` -> ('card', 'number'); ``CC_CVV2`` -> ('cc', 'cvv2'); ``card[number]`` too;
+    ``númeroTarjeta`` -> ('numero', 'tarjeta')."""
+    name = fold(name)
     words: list[str] = []
     for chunk in re.split(r"[^A-Za-z0-9]+", name):
         if not chunk:
@@ -50,6 +70,8 @@ class Vocabulary:
     neutral: set[str] = field(default_factory=set)
     safe: set[str] = field(default_factory=set)
     containers: list[tuple[str, ...]] = field(default_factory=list)
+    #: whole names matched case-sensitively, as written (``ACCT``, PayPal's card-number field)
+    exact: dict[str, str] = field(default_factory=dict)
 
     def extended(self, extra: dict[str, list[str]] | None) -> "Vocabulary":
         if not extra:
@@ -60,6 +82,7 @@ class Vocabulary:
             neutral=set(self.neutral),
             safe=self.safe | {w for n in extra.get("safe", []) for w in split_words(n)},
             containers=list(self.containers),
+            exact=dict(self.exact),
         )
 
     def classify(self, name: str) -> str | None:
@@ -87,6 +110,8 @@ def _words_match(words: tuple[str, ...], term: tuple[str, ...], neutral: set[str
 
 @lru_cache(maxsize=65536)
 def _classify(vocab: Vocabulary, name: str) -> str | None:
+    if name in vocab.exact:
+        return vocab.exact[name]
     words = split_words(name)
     if not words or len(words) > 8:
         return None
@@ -119,6 +144,8 @@ def _builtin() -> Vocabulary:
         neutral={str(w) for w in data["neutral_suffixes"]},
         safe={str(w) for w in data["safe_words"]},
         containers=[split_words(t) for t in data["card_containers"]],
+        exact={str(n): PAN for n in data.get("exact_pan", [])}
+        | {str(n): SAD for n in data.get("exact_sad", [])},
     )
 
 
