@@ -1066,6 +1066,8 @@ class _FunctionWalker:
             if cat is None and key == "number":
                 owner = shape(base_node) or ""
                 owner = owner.rsplit(".", 1)[-1]
+                if isinstance(base_node, cst.Subscript):  # data["card"]["number"]
+                    owner = subscript_key(base_node) or owner
                 if owner and self.vocab.is_card_container(owner):
                     cat = PAN
             if cat is not None:
