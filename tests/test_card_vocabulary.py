@@ -202,3 +202,20 @@ def test_users_extend_the_vocabulary_in_their_language_with_accents():
         '''
     assert lines(code, settings=settings) == [("PCI101", 6), ("PCI101", 7)]
     assert lines(code) == []
+
+
+# -- the rule examples this issue added: exactly the `# ruleid:` lines are reported ----------------
+def _marked(code: str, rule_id: str) -> list[int]:
+    lines_ = code.splitlines()
+    return sorted(i + 2 for i, line in enumerate(lines_)
+                  if line.strip() == f"# ruleid: {rule_id}")
+
+
+@pytest.mark.parametrize("rule_id", ["PCI101", "PCI401", "PCI404", "PCI704"])
+def test_marked_examples_report_exactly_their_marked_lines(rule_id):
+    rule = next(r for r in RULES if r.id == rule_id)
+    marked_examples = [ex for ex in rule.bad if _marked(ex.code, rule_id)]
+    assert marked_examples
+    for ex in marked_examples:
+        result = scan_snippet(ex.code, ex.path, select=[rule_id], rules=RULES)
+        assert sorted({f.line for f in result.findings}) == _marked(ex.code, rule_id), ex.code

@@ -45,24 +45,6 @@ def test_bad_example_is_flagged(rule, example):
         assert result.error and result.error.startswith("syntax error"), result.error
     hits = [f for f in result.findings if f.rule_id == rule.id]
     assert hits, _describe(rule, example, result.findings)
-    marked = _marked_lines(example.code, rule.id)
-    if marked:  # `# ruleid: PCIxxx` above a line: exactly those lines are reported (Semgrep's way)
-        assert sorted({f.line for f in hits}) == marked, _describe(rule, example, hits)
-
-
-def _marked_lines(code: str, rule_id: str) -> list[int]:
-    """The lines that a `# ruleid: <rule_id>` comment line announces (the next non-marker line)."""
-    lines = code.splitlines()
-    out = set()
-    for i, line in enumerate(lines):
-        codes = line.strip().removeprefix("#").strip()
-        if line.strip().startswith("#") and codes.startswith("ruleid:") and rule_id in {
-                c.strip() for c in codes[len("ruleid:"):].split(",")}:
-            j = i + 1
-            while j < len(lines) and lines[j].strip().startswith("# ruleid:"):
-                j += 1
-            out.add(j + 1)
-    return sorted(out)
 
 
 @pytest.mark.parametrize("rule,example", list(_cases("good")))
