@@ -247,6 +247,24 @@ def _module_of(path: str) -> str:
     return ".".join(x for x in parts if x not in ("", ".", ".."))
 
 
+def _response_refs(node: cst.FunctionDef, imports: ImportTable) -> list[str]:
+    """The classes a route handler answers with: ``response_model=`` of its decorators, its
+    return annotation."""
+    refs: list[str] = []
+    for dec in node.decorators:
+        if isinstance(dec.decorator, cst.Call):
+            for arg in dec.decorator.args:
+                if arg.keyword is not None and arg.keyword.value == "response_model":
+                    refs += annotation_refs(arg.value, imports)
+    if node.returns is not None:
+        refs += annotation_refs(node.returns.annotation, imports)
+    return refs
+
+
+#: Last words of a class name that say it is a response schema (`CardOut`, `ChargeResponse`).
+RESPONSE_WORDS = {"out", "response", "public", "read", "reply", "result"}
+
+
 def _is_true(node: cst.BaseExpression | None) -> bool:
     return isinstance(node, cst.Name) and node.value == "True"
 
@@ -526,7 +544,7 @@ class CardField(CheckKind):
         imports = ctx.imports
         facts: dict[str, Any] = {"module": _module_of(ctx.path), "classes": [], "route_refs": [],
                                  "constructed": [], "candidates": [], "field_classes": {},
-                                 "reexports": {}}
+                                 "reexports": {}, "response_refs": []}
         stars: list[str] = []
         if self.ctor_frameworks:
             # what a module re-exports to others (`core/db/__init__.py`:
@@ -558,6 +576,8 @@ class CardField(CheckKind):
                 if check.p["request_body_only"]:
                     if is_route_handler(node, imports):
                         self._route_refs(node)
+                        if check.p["schema_modules"]:
+                            facts["response_refs"] += _response_refs(node, imports)
                     else:
                         self.defs.setdefault(node.name.value, node)
 
@@ -906,7 +926,7 @@ class CardField(CheckKind):
             return None
         if not facts["classes"] and not facts["route_refs"] and not facts["constructed"] \
                 and not facts["candidates"] and not facts["field_classes"] \
-                and not facts["reexports"]:
+                and not facts["reexports"] and not facts["response_refs"]:
             return None
         _declare_dependencies(ctx, facts)
         return facts
@@ -1053,6 +1073,8 @@ class CardField(CheckKind):
         work: list[tuple[tuple[str, str], Framework, str | None]] = []
         if self.p["request_body_only"]:
             schema_parts = set(self.p["schema_modules"])
+            responses = {resolve(ref, f["module"]) for f in facts.values()
+                         for ref in f.get("response_refs", ())} if schema_parts else set()
             for key in sorted(classes, reverse=True):
                 fw = concrete(key)
                 if fw is None:
@@ -1060,9 +1082,12 @@ class CardField(CheckKind):
                 if fw.received:
                     work.append((key, fw, fw.via))
                 elif self.p["stored_configs"] and stored(key):
-                    work.append((key, fw, f"in a model of stored rows (`{stored(key)}`)"))
-                elif schema_parts & set(key[0].split(".")):
-                    work.append((key, fw, "in a schema module"))
+                    work.append((key, fw, f"from stored rows (`{stored(key)}`: the database "
+                                          "holds it)"))
+                elif schema_parts & set(key[0].split(".")) and key not in responses \
+                        and split_words(key[1])[-1:] not in [(w,) for w in RESPONSE_WORDS]:
+                    # an input schema of the app's schema module; response schemas are outputs
+                    work.append((key, fw, f"in a schema module (`{key[0]}`)"))
             for path, f in facts.items():
                 for ref in [*f["route_refs"], *f["constructed"]]:
                     key = resolve(ref, f["module"])
