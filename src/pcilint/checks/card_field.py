@@ -612,7 +612,9 @@ class CardField(CheckKind):
                 # What this file alone decides (the project phase adds cross-module cases; the
                 # engine drops the duplicates).
                 if check.base_frameworks:
-                    for _, fld, fw, via in check._resolve({ctx.path: facts}):
+                    # (schema-module roots wait for the project phase: another module's route
+                    # may answer with the class, which makes it a response schema)
+                    for _, fld, fw, via in check._resolve({ctx.path: facts}, schema_roots=False):
                         ctx.report(check.rule, line=fld["line"], column=fld["column"],
                                    end_line=fld["end_line"], end_column=fld["end_column"],
                                    **check._fields(fld["kind"], fld["name"], fw, False, via))
@@ -985,7 +987,7 @@ class CardField(CheckKind):
                     out.append((path, cand, fw, None))
         return out
 
-    def _resolve(self, facts: dict[str, Any]
+    def _resolve(self, facts: dict[str, Any], schema_roots: bool = True
                  ) -> list[tuple[str, dict[str, Any], Framework, str | None]]:
         """The annotated card fields of every class that is (transitively) a framework class - and,
         with ``request_body_only``, used as a request body, received by nature, mapping stored rows
@@ -1072,7 +1074,7 @@ class CardField(CheckKind):
         # popped from its end: request bodies first, so they keep their own wording.
         work: list[tuple[tuple[str, str], Framework, str | None]] = []
         if self.p["request_body_only"]:
-            schema_parts = set(self.p["schema_modules"])
+            schema_parts = set(self.p["schema_modules"]) if schema_roots else set()
             responses = {resolve(ref, f["module"]) for f in facts.values()
                          for ref in f.get("response_refs", ())} if schema_parts else set()
             for key in sorted(classes, reverse=True):
