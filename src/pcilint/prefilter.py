@@ -127,9 +127,16 @@ class TermSet:
                 for prefix in prefixes:
                     self.by_prefix.setdefault(prefix, []).append(pattern)
         self.slow = re.compile("|".join(slow)) if slow else None
-        # for texts whose lowercase form has another length (rare Unicode): one alternation
-        self.fallback = (re.compile("|".join(p for p in parts if p not in slow))
-                         if self.by_prefix else None)
+        # for texts whose lowercase form has another length (rare Unicode): one alternation,
+        # compiled when such a text comes (a big alternation costs more to compile than to search)
+        self._fallback_parts = [p for p in parts if p not in slow] if self.by_prefix else []
+        self._fallback: re.Pattern[str] | None = None
+
+    @property
+    def fallback(self) -> re.Pattern[str] | None:
+        if self._fallback is None and self._fallback_parts:
+            self._fallback = re.compile("|".join(self._fallback_parts))
+        return self._fallback
 
     def search(self, text: str, low: str | None = None) -> bool:
         """Whether any term occurs in ``text`` (``low``: ``text.lower()``, if already made)."""
@@ -280,6 +287,10 @@ def has_pan_literal(text: str) -> bool:
         pos = max(end, m.start() + 1)
 
 
+#: The last non-ASCII text the prefilter folded, and its folding (every check asks about one file).
+_LAST_FOLD: list = [None, ""]
+
+
 def card_data_terms() -> list[str]:
     """Terms of a file that can hold card data by itself: a name with a PAN/SAD term or a card
     container of the shipped vocabulary (``card_number``, ``cvc``, ``card``...), or a card-number
@@ -334,9 +345,11 @@ class Prefilter:
             return True
         if text.isascii():
             return False
-        from pcilint.analysis.names import fold  # names with accents (`número_tarjeta`), folded
+        if _LAST_FOLD[0] is not text:  # names with accents (`número_tarjeta`), folded once
+            from pcilint.analysis.names import fold
 
-        return termset.search(fold(text))
+            _LAST_FOLD[:] = [text, fold(text)]
+        return termset.search(_LAST_FOLD[1])
 
     def passes(self, kind: str, text: str) -> bool:
         """Whether a file of ``kind`` with this text must be parsed (a kind no check declared
