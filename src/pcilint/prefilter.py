@@ -292,6 +292,12 @@ _LAST_FOLD: list = [None, ""]
 
 
 def card_data_terms() -> list[str]:
+    """See :func:`_card_data_terms` (computed once: every card-data check kind asks for them)."""
+    return list(_card_data_terms())
+
+
+@lru_cache(maxsize=1)
+def _card_data_terms() -> tuple:
     """Terms of a file that can hold card data by itself: a name with a PAN/SAD term or a card
     container of the shipped vocabulary (``card_number``, ``cvc``, ``card``...), or a card-number
     literal.  Check kinds whose sources are card-data names use these; the engine adds the
@@ -304,8 +310,8 @@ def card_data_terms() -> list[str]:
     # a card container (``card``) holds card data through its number (``card.number``,
     # ``Card(number=...)``, a class ``CreditCard`` with a ``number`` field) or as a whole object
     # read from a request body (``request.json["card"]``)
-    return identifier_terms(names, whole_words=True) + [PAN_LITERAL] + [
-        (term, CARD_OBJECT_PARTNER) for term in identifier_terms(containers, whole_words=True)]
+    return tuple(identifier_terms(names, whole_words=True) + [PAN_LITERAL] + [
+        (term, CARD_OBJECT_PARTNER) for term in identifier_terms(containers, whole_words=True)])
 
 
 #: What must accompany a card-container word for the file to hold card data (one of these).

@@ -140,7 +140,8 @@ def vocabulary_file() -> Path:
 
 @lru_cache(maxsize=1)
 def _builtin() -> Vocabulary:
-    data = yaml.safe_load(vocabulary_file().read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser where PyYAML has it
+    data = yaml.load(vocabulary_file().read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     return Vocabulary(
         pan=[split_words(t) for t in data["pan"]],
         sad=[split_words(t) for t in data["sad"]],
