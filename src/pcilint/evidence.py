@@ -80,7 +80,9 @@ def rules_digest(rules: list["Rule"]) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(sorted(r.id for r in rules)).encode("utf-8"))
     files = sorted({r.source.rpartition(":")[0] or r.source for r in rules})
-    for name in [*files, str(table_path()), str(table_path().parent / "stripe-versions.yaml")]:
+    data = table_path().parent
+    for name in [*files, str(table_path()), str(data / "stripe-versions.yaml"), str(data / "iin.yaml"),
+                 str(data.parent / "vocabulary" / "card-data.yaml")]:
         try:
             h.update(safeio.read_bytes(name))
         except OSError:

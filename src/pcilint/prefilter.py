@@ -127,9 +127,16 @@ class TermSet:
                 for prefix in prefixes:
                     self.by_prefix.setdefault(prefix, []).append(pattern)
         self.slow = re.compile("|".join(slow)) if slow else None
-        # for texts whose lowercase form has another length (rare Unicode): one alternation
-        self.fallback = (re.compile("|".join(p for p in parts if p not in slow))
-                         if self.by_prefix else None)
+        # for texts whose lowercase form has another length (rare Unicode): one alternation,
+        # compiled when such a text comes (a big alternation costs more to compile than to search)
+        self._fallback_parts = [p for p in parts if p not in slow] if self.by_prefix else []
+        self._fallback: re.Pattern[str] | None = None
+
+    @property
+    def fallback(self) -> re.Pattern[str] | None:
+        if self._fallback is None and self._fallback_parts:
+            self._fallback = re.compile("|".join(self._fallback_parts))
+        return self._fallback
 
     def search(self, text: str, low: str | None = None) -> bool:
         """Whether any term occurs in ``text`` (``low``: ``text.lower()``, if already made)."""
@@ -280,7 +287,20 @@ def has_pan_literal(text: str) -> bool:
         pos = max(end, m.start() + 1)
 
 
+#: The last non-ASCII text the prefilter folded, and its folding (every check asks about one file).
+_LAST_FOLD: list = [None, ""]
+
+
 def card_data_terms() -> list[str]:
+    """See :func:`_card_data_terms` (computed once per set of library models in force: every
+    card-data check kind asks for them, and a rule pack's models can add body parsers)."""
+    from pcilint import models
+
+    return list(_card_data_terms(id(models.current())))
+
+
+@lru_cache(maxsize=4)
+def _card_data_terms(_models_id: int) -> tuple:
     """Terms of a file that can hold card data by itself: a name with a PAN/SAD term or a card
     container of the shipped vocabulary (``card_number``, ``cvc``, ``card``...), or a card-number
     literal.  Check kinds whose sources are card-data names use these; the engine adds the
@@ -288,13 +308,13 @@ def card_data_terms() -> list[str]:
     from pcilint.analysis.names import vocabulary
 
     vocab = vocabulary()
-    names = sorted({" ".join(term) for term in vocab.pan + vocab.sad})
+    names = sorted({" ".join(term) for term in vocab.pan + vocab.sad} | set(vocab.exact))
     containers = sorted({" ".join(term) for term in vocab.containers})
     # a card container (``card``) holds card data through its number (``card.number``,
     # ``Card(number=...)``, a class ``CreditCard`` with a ``number`` field) or as a whole object
     # read from a request body (``request.json["card"]``)
-    return identifier_terms(names, whole_words=True) + [PAN_LITERAL] + [
-        (term, card_object_partner()) for term in identifier_terms(containers, whole_words=True)]
+    return tuple(identifier_terms(names, whole_words=True) + [PAN_LITERAL] + [
+        (term, card_object_partner()) for term in identifier_terms(containers, whole_words=True)])
 
 
 #: What must accompany a card-container word for the file to hold card data (one of these)...
@@ -340,7 +360,15 @@ class Prefilter:
         if terms not in self._compiled:
             self._compiled[terms] = compile_terms(list(terms) + list(self.extra))
         termset = self._compiled[terms]
-        return termset is None or termset.search(text, low)
+        if termset is None or termset.search(text, low):
+            return True
+        if text.isascii():
+            return False
+        if _LAST_FOLD[0] is not text:  # names with accents (`número_tarjeta`), folded once
+            from pcilint.analysis.names import fold
+
+            _LAST_FOLD[:] = [text, fold(text)]
+        return termset.search(_LAST_FOLD[1])
 
     def passes(self, kind: str, text: str) -> bool:
         """Whether a file of ``kind`` with this text must be parsed (a kind no check declared

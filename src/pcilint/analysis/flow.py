@@ -39,7 +39,7 @@ from pcilint.analysis.globs import matches_any
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
 from pcilint.analysis.locate import Locator
-from pcilint.analysis.names import PAN, Vocabulary, split_words, vocabulary
+from pcilint.analysis.names import PAN, Vocabulary, fold, split_words, vocabulary
 from pcilint.analysis.requests import (
     BODY_ATTRIBUTES, BODY_METHODS, REQUEST_GETTERS, RequestAliases, card_request_read,
     request_body_origin,
@@ -321,7 +321,7 @@ class FileFlow:
         self.vocab = vocabulary(getattr(settings, "sensitive_names", None) or None)
         self.config = flow_config(getattr(settings, "sanitizers", None) or ())
         self.models = models.current()  # the library models (rules/models/)
-        self.has_card = card_word_regex(self.vocab).search(ctx.text) is not None
+        self.has_card = card_word_regex(self.vocab).search(fold(ctx.text)) is not None
         self.facts = FileFacts(ctx.path)
         self.events: list[SinkEvent] = []
         self.locator = Locator(self.module, ctx.text)
@@ -1063,11 +1063,14 @@ class _FunctionWalker:
     def _keyed(self, key: str, base: Value, base_node: cst.BaseExpression) -> Value:
         if base.fields and key in base.fields:
             return base.fields[key]
-        if self.has_card and not key.isupper():
+        # an upper-case key is a constant's name, except in a request (`request.form["CVV"]`)
+        if self.has_card and (not key.isupper() or (base.kind or "").startswith("req:")):
             cat = self.vocab.classify(key)
             if cat is None and key == "number":
                 owner = shape(base_node) or ""
                 owner = owner.rsplit(".", 1)[-1]
+                if isinstance(base_node, cst.Subscript):  # data["card"]["number"]
+                    owner = subscript_key(base_node) or owner
                 if owner and self.vocab.is_card_container(owner):
                     cat = PAN
             if cat is not None:

@@ -2,12 +2,15 @@
 
 The vocabulary lives in ``rules/vocabulary/card-data.yaml`` (teams extend it through the
 ``sensitive_names`` configuration key).  Matching is by words - ``cardNumber``, ``card_number``,
-``card-number`` and ``card[number]`` all split into ``card number`` - never by substring.
+``card-number`` and ``card[number]`` all split into ``card number`` - never by substring.  Names in
+other languages are folded to ASCII first (``número_tarjeta`` -> ``numero tarjeta``, ``prüfziffer`` ->
+``prufziffer``), so the vocabulary lists each term once, without accents.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,8 +23,28 @@ SAD = "sad"
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
+#: Letters NFKD does not decompose, spelled as payment code in those languages spells them in ASCII.
+_FOLD = {"ß": "ss", "ẞ": "SS", "ı": "i", "İ": "I", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE",
+         "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
+_FOLD_CHARS = re.compile("[" + "".join(_FOLD) + "]")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+def fold(text: str) -> str:
+    """``text`` with accents and ligatures folded to ASCII letters where it has them
+    (``número`` -> ``numero``, ``segurança`` -> ``seguranca``, ``numarası`` -> ``numarasi``);
+    other characters are kept.  ASCII text is returned as it is.  (Regex passes, not a loop over
+    characters: whole files with an em dash in a comment are folded for the prefilter.)"""
+    if text.isascii():
+        return text
+    text = _FOLD_CHARS.sub(lambda m: _FOLD[m.group(0)], text)
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
 def split_words(name: str) -> tuple[str, ...]:
-    """``cardNumber`` -> ('card', 'number'); ``CC_CVV2`` -> ('cc', 'cvv2'); ``card[number]`` too."""
+    """``cardNumber`` -> ('card', 'number'); ``CC_CVV2`` -> ('cc', 'cvv2'); ``card[number]`` too;
+    ``númeroTarjeta`` -> ('numero', 'tarjeta')."""
+    name = fold(name)
     words: list[str] = []
     for chunk in re.split(r"[^A-Za-z0-9]+", name):
         if not chunk:
@@ -50,6 +73,8 @@ class Vocabulary:
     neutral: set[str] = field(default_factory=set)
     safe: set[str] = field(default_factory=set)
     containers: list[tuple[str, ...]] = field(default_factory=list)
+    #: whole names matched case-sensitively, as written (``ACCT``, PayPal's card-number field)
+    exact: dict[str, str] = field(default_factory=dict)
 
     def extended(self, extra: dict[str, list[str]] | None) -> "Vocabulary":
         if not extra:
@@ -60,6 +85,7 @@ class Vocabulary:
             neutral=set(self.neutral),
             safe=self.safe | {w for n in extra.get("safe", []) for w in split_words(n)},
             containers=list(self.containers),
+            exact=dict(self.exact),
         )
 
     def classify(self, name: str) -> str | None:
@@ -87,6 +113,8 @@ def _words_match(words: tuple[str, ...], term: tuple[str, ...], neutral: set[str
 
 @lru_cache(maxsize=65536)
 def _classify(vocab: Vocabulary, name: str) -> str | None:
+    if name in vocab.exact:
+        return vocab.exact[name]
     words = split_words(name)
     if not words or len(words) > 8:
         return None
@@ -112,13 +140,16 @@ def vocabulary_file() -> Path:
 
 @lru_cache(maxsize=1)
 def _builtin() -> Vocabulary:
-    data = yaml.safe_load(vocabulary_file().read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser where PyYAML has it
+    data = yaml.load(vocabulary_file().read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     return Vocabulary(
         pan=[split_words(t) for t in data["pan"]],
         sad=[split_words(t) for t in data["sad"]],
         neutral={str(w) for w in data["neutral_suffixes"]},
         safe={str(w) for w in data["safe_words"]},
         containers=[split_words(t) for t in data["card_containers"]],
+        exact={str(n): PAN for n in data.get("exact_pan", [])}
+        | {str(n): SAD for n in data.get("exact_sad", [])},
     )
 
 

@@ -41,7 +41,26 @@ class is *used as a request body*: named in a route handler's parameter annotati
 ``@router.put``... - FastAPI, Django Ninja), constructed from request data
 (``CardIn(**await request.json())``, ``CardIn.model_validate(request.get_json())``), nested as a field
 of such a class, or a project base class of one.  A model that merely mirrors a Stripe response
-(``last4``, ``brand``) is never reported, since those names are not card data.
+(``last4``, ``brand``) is never reported, since those names are not card data.  Besides request bodies,
+a class is reported when it is *received* by nature (a framework with ``received: true``: strawberry
+``@strawberry.input``), when it maps stored rows (the rule's ``stored_configs``: ``orm_mode`` /
+``from_attributes`` set in ``class Config`` or ``model_config``, also through a project base class) or
+when its module is a schema module (the rule's ``schema_modules``: a dotted-path component such as
+``schemas``).  The message's ``{via}`` says which.
+
+GraphQL:
+
+``class_bases`` / ``inner_classes`` / ``inner_bases``
+    constructor fields count only in a class whose base matches ``class_bases`` (graphene
+    ``InputObjectType``), or in an inner class named in ``inner_classes`` (``Arguments``, ``Input``) of
+    a class whose base matches ``inner_bases`` (a graphene ``Mutation``); an output ``ObjectType``
+    and a mutation's own (output) fields are not inputs.
+``sdl``
+    true: string literals holding GraphQL SDL (ariadne ``gql(...)``, ``make_executable_schema``) are
+    read: the fields of ``input`` types and the arguments of any type's fields are inputs; the fields
+    of output ``type``s are not.
+``via``
+    how the field receives card data, shown in the message (default ``in a request body``).
 """
 
 from __future__ import annotations
@@ -70,7 +89,9 @@ from pcilint.prefilter import card_data_terms, compile_terms, identifier_terms
 
 FRAMEWORK_KEYS = {"name", "constructors", "exclude", "typed", "annotations", "bases",
                   "class_keyword", "column_argument", "name_keywords", "label", "label_positional",
-                  "anywhere", "meta_fields", "meta_bases", "migrations"}
+                  "anywhere", "meta_fields", "meta_bases", "migrations", "received", "class_bases",
+                  "inner_classes", "inner_bases", "via", "sdl"}
+REQUEST_BODY = "in a request body"
 VALIDATE_METHODS = {"parse_obj", "model_validate", "parse_raw", "model_validate_json", "validate",
                     "construct", "model_construct", "from_orm", "load", "loads"}
 
@@ -92,6 +113,12 @@ class Framework:
     meta_fields: bool
     meta_bases: PatternSet
     migrations: bool = False
+    received: bool = False  # its classes are inputs by themselves (strawberry.input)
+    class_bases: PatternSet | None = None  # constructor fields only in classes with these bases
+    inner_classes: tuple[str, ...] = ()  # ... or in these inner classes
+    inner_bases: PatternSet | None = None  # ... of a class with these bases
+    via: str = REQUEST_BODY
+    sdl: bool = False
 
 
 @dataclass
@@ -112,6 +139,7 @@ class ClassFacts:
     keywords: dict[str, str]
     fields: list[dict[str, Any]] = field(default_factory=list)  # annotated card-field candidates
     refs: list[str] = field(default_factory=list)  # names used in its fields' annotations
+    stored: str | None = None  # the config that makes it map stored rows (`from_attributes`)
 
 
 SANITIZER_WORDS = {"mask", "masked", "obfuscate", "obfuscated", "redact", "redacted", "truncate",
@@ -219,6 +247,97 @@ def _module_of(path: str) -> str:
     return ".".join(x for x in parts if x not in ("", ".", ".."))
 
 
+def _response_refs(node: cst.FunctionDef, imports: ImportTable) -> list[str]:
+    """The classes a route handler answers with: ``response_model=`` of its decorators, its
+    return annotation."""
+    refs: list[str] = []
+    for dec in node.decorators:
+        if isinstance(dec.decorator, cst.Call):
+            for arg in dec.decorator.args:
+                if arg.keyword is not None and arg.keyword.value == "response_model":
+                    refs += annotation_refs(arg.value, imports)
+    if node.returns is not None:
+        refs += annotation_refs(node.returns.annotation, imports)
+    return refs
+
+
+#: Last words of a class name that say it is a response schema (`CardOut`, `ChargeResponse`).
+RESPONSE_WORDS = {"out", "response", "public", "read", "reply", "result"}
+
+
+def _is_true(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _stored_config(node: cst.ClassDef, statements: list[tuple[str, Any]],
+                   keys: list[str]) -> str | None:
+    """The setting among ``keys`` (``orm_mode``, ``from_attributes``) a pydantic class turns on:
+    ``class Config: orm_mode = True``, ``model_config = ConfigDict(from_attributes=True)`` or
+    ``{"from_attributes": True}``, ``class M(BaseModel, orm_mode=True)``."""
+    for a in node.keywords:
+        if a.keyword is not None and a.keyword.value in keys and _is_true(a.value):
+            return a.keyword.value
+    assert isinstance(node.body, cst.IndentedBlock)
+    for stmt in node.body.body:
+        if not (isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config"
+                and isinstance(stmt.body, cst.IndentedBlock)):
+            continue
+        for inner in stmt.body.body:
+            for small in (inner.body if isinstance(inner, cst.SimpleStatementLine) else ()):
+                target = small.targets[0].target if isinstance(small, cst.Assign) \
+                    else small.target if isinstance(small, cst.AnnAssign) else None
+                if isinstance(target, cst.Name) and target.value in keys and _is_true(small.value):
+                    return target.value
+    for name, small in statements:
+        if name != "model_config" or small.value is None:
+            continue
+        value = small.value
+        if isinstance(value, cst.Call):
+            for arg in value.args:
+                if arg.keyword is not None and arg.keyword.value in keys and _is_true(arg.value):
+                    return arg.keyword.value
+        elif isinstance(value, cst.Dict):
+            for el in value.elements:
+                if isinstance(el, cst.DictElement) and _is_true(el.value):
+                    key = string_value(el.key)
+                    if key in keys:
+                        return key
+    return None
+
+
+# GraphQL SDL: `input CardInput { ... }`, `type Mutation { pay(number: String!): Result }`.
+_SDL_NOISE = re.compile(r'"""[\s\S]*?"""|"[^"\n]*"|#[^\n]*')
+_SDL_BLOCK = re.compile(r"\b(?:extend\s+)?(input|type|interface)\s+([A-Za-z_][A-Za-z0-9_]*)"
+                        r"[^{}()]*\{([^{}]*)\}")
+_SDL_FIELD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(([^()]*)\))?\s*:")
+_SDL_ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*:")
+
+
+def sdl_inputs(text: str) -> list[tuple[int, str, str, list[str]]]:
+    """(offset, name, owner, siblings) of every input of a GraphQL SDL text: the fields of ``input``
+    types and the arguments of any type's fields (``owner``: the input type, or the field taking
+    the argument).  The fields of output types are not inputs."""
+    if "{" not in text or ("input" not in text and "type" not in text):
+        return []
+    clean = _SDL_NOISE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    out = []
+    for block in _SDL_BLOCK.finditer(clean):
+        keyword, type_name, body = block.group(1), block.group(2), block.group(3)
+        base = block.start(3)
+        fields = list(_SDL_FIELD.finditer(body))
+        if keyword == "input":
+            names = [f.group(1) for f in fields]
+            out += [(base + f.start(1), f.group(1), type_name, names) for f in fields]
+            continue
+        for f in fields:
+            if f.group(2) is None:
+                continue
+            args = list(_SDL_ARG.finditer(f.group(2)))
+            names = [a.group(1) for a in args]
+            out += [(base + f.start(2) + a.start(1), a.group(1), f.group(1), names) for a in args]
+    return out
+
+
 @register
 class CardField(CheckKind):
     kind = "card-field"
@@ -238,6 +357,12 @@ class CardField(CheckKind):
                                 doc="Functions whose `anywhere` columns are not reported."),
         "skip_in_tests": Param("bool", default=True, doc="Do not report in test code."),
         "prefilter": Param("list[str]", default=None, doc="Regex fragments one of which must occur."),
+        "stored_configs": Param("list[str]", default=[],
+                                doc="With request_body_only: model settings (`orm_mode`, "
+                                    "`from_attributes`) that, set true, make a class reported."),
+        "schema_modules": Param("list[str]", default=[],
+                                doc="With request_body_only: module path components (`schemas`) "
+                                    "whose classes are reported."),
     }
 
     def setup(self) -> None:
@@ -264,8 +389,14 @@ class CardField(CheckKind):
                 name_keywords=tuple(spec.get("name_keywords") or ()), label=bool(spec.get("label")),
                 label_positional=bool(spec.get("label_positional")),
                 anywhere=bool(spec.get("anywhere")), meta_fields=bool(spec.get("meta_fields")),
-                meta_bases=pats("meta_bases"), migrations=bool(spec.get("migrations"))))
+                meta_bases=pats("meta_bases"), migrations=bool(spec.get("migrations")),
+                received=bool(spec.get("received")),
+                class_bases=pats("class_bases") if spec.get("class_bases") else None,
+                inner_classes=tuple(spec.get("inner_classes") or ()),
+                inner_bases=pats("inner_bases") if spec.get("inner_bases") else None,
+                via=str(spec.get("via") or REQUEST_BODY), sdl=bool(spec.get("sdl"))))
         self.base_frameworks = [f for f in self.frameworks if f.bases]
+        self.sdl_frameworks = [f for f in self.frameworks if f.sdl]
         self.ctor_frameworks = [f for f in self.frameworks if f.constructors and not f.typed]
         self.weak = tuple(self.p["weak_names"])
 
@@ -394,8 +525,10 @@ class CardField(CheckKind):
                     return True
         return False
 
-    def _fields(self, kind: str, hit_name: str, fw: Framework, encrypted: bool) -> dict[str, Any]:
-        fields: dict[str, Any] = {"name": hit_name, "data": describe(kind), "framework": fw.name}
+    def _fields(self, kind: str, hit_name: str, fw: Framework, encrypted: bool,
+                via: str | None = None) -> dict[str, Any]:
+        fields: dict[str, Any] = {"name": hit_name, "data": describe(kind), "framework": fw.name,
+                                  "via": via or fw.via}
         if kind == SAD and self.p["sad_severity"]:
             fields["severity"] = self.p["sad_severity"]
         elif kind == PAN and encrypted and self.p["encrypted_pan_severity"]:
@@ -411,7 +544,7 @@ class CardField(CheckKind):
         imports = ctx.imports
         facts: dict[str, Any] = {"module": _module_of(ctx.path), "classes": [], "route_refs": [],
                                  "constructed": [], "candidates": [], "field_classes": {},
-                                 "reexports": {}}
+                                 "reexports": {}, "response_refs": []}
         stars: list[str] = []
         if self.ctor_frameworks:
             # what a module re-exports to others (`core/db/__init__.py`:
@@ -429,6 +562,7 @@ class CardField(CheckKind):
 
                 self.defs: dict[str, cst.FunctionDef] = {}
                 self.registered: list[str] = []  # handlers passed to app.add_api_route(...)
+                self.classes: list[tuple[str, list[str]]] = []  # enclosing classes: name, bases
 
             def _route_refs(self, node: cst.FunctionDef) -> None:
                 params = node.params
@@ -442,6 +576,8 @@ class CardField(CheckKind):
                 if check.p["request_body_only"]:
                     if is_route_handler(node, imports):
                         self._route_refs(node)
+                        if check.p["schema_modules"]:
+                            facts["response_refs"] += _response_refs(node, imports)
                     else:
                         self.defs.setdefault(node.name.value, node)
 
@@ -454,7 +590,20 @@ class CardField(CheckKind):
                     stars.append(dotted_name(node.module) or "")
 
             def visit_ClassDef(self, node: cst.ClassDef) -> None:
-                check._class(ctx, node, vocab, facts, tuple(stars))
+                outer = self.classes[-1] if self.classes else None
+                self.classes.append((node.name.value,
+                                     check._class(ctx, node, vocab, facts, tuple(stars), outer)))
+
+            def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+                self.classes.pop()
+
+            def visit_SimpleString(self, node: cst.SimpleString) -> None:
+                if check.sdl_frameworks and "{" in node.value:
+                    check._sdl(ctx, node, vocab)
+
+            def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+                if check.sdl_frameworks:
+                    check._sdl(ctx, node, vocab)
 
             def leave_Module(self, original_node: cst.Module) -> None:
                 for name in dict.fromkeys(self.registered):
@@ -463,10 +612,12 @@ class CardField(CheckKind):
                 # What this file alone decides (the project phase adds cross-module cases; the
                 # engine drops the duplicates).
                 if check.base_frameworks:
-                    for _, fld, fw in check._resolve({ctx.path: facts}):
+                    # (schema-module roots wait for the project phase: another module's route
+                    # may answer with the class, which makes it a response schema)
+                    for _, fld, fw, via in check._resolve({ctx.path: facts}, schema_roots=False):
                         ctx.report(check.rule, line=fld["line"], column=fld["column"],
                                    end_line=fld["end_line"], end_column=fld["end_column"],
-                                   **check._fields(fld["kind"], fld["name"], fw, False))
+                                   **check._fields(fld["kind"], fld["name"], fw, False, via))
 
             def visit_Call(self, node: cst.Call) -> None:
                 if check.p["request_body_only"]:
@@ -498,6 +649,34 @@ class CardField(CheckKind):
                     facts["constructed"].append(name)
                 return
 
+    def _sdl(self, ctx: FileContext, node: cst.SimpleString, vocab: Vocabulary) -> None:
+        """Card-named inputs of GraphQL SDL in a string literal (ariadne ``gql(\"\"\"...\"\"\")``),
+        reported at the line of the field or argument inside the string."""
+        text = string_value(node)
+        if not text:
+            return
+        inputs = sdl_inputs(text)
+        if not inputs:
+            return
+        fw = self.sdl_frameworks[0]
+        line0, col0, _, _ = ctx.position(node)
+        # the string's text starts after its prefix and opening quotes; lines of the value are
+        # lines of the file when the literal spans them (a triple-quoted SDL string)
+        opening = len(node.prefix) + len(node.quote)
+        for offset, name, owner, siblings in inputs:
+            kind = declared_card_data(name, vocab, owner, siblings, self.weak)
+            if kind is None:
+                continue
+            before = text[:offset]
+            line = line0 + before.count("\n")
+            if "\n" in node.value:
+                column = offset - (before.rfind("\n") + 1) + (1 if "\n" in before else col0 + opening)
+            else:
+                column = col0 + opening + offset
+            ctx.report(self.rule, line=line, column=column, end_line=line,
+                       end_column=column + len(name),
+                       **self._fields(kind, name, fw, False, fw.via))
+
     def _anywhere_call(self, ctx: FileContext, node: cst.Call, vocab: Vocabulary) -> None:
         if not any(fw.anywhere for fw in self.frameworks):
             return
@@ -517,10 +696,13 @@ class CardField(CheckKind):
             ctx.report(self.rule, node, **self._fields(kind, column, fw, encrypted))
 
     def _class(self, ctx: FileContext, node: cst.ClassDef, vocab: Vocabulary,
-               facts: dict[str, Any], stars: tuple[str, ...] = ()) -> None:
+               facts: dict[str, Any], stars: tuple[str, ...] = (),
+               outer: tuple[str, list[str]] | None = None) -> list[str]:
+        """Report and record one class's fields; returns its (qualified) bases.  ``outer``: the
+        enclosing class's name and bases (a graphene mutation's ``class Arguments``)."""
         imports = ctx.imports
         if not isinstance(node.body, cst.IndentedBlock):
-            return
+            return []
         class_name = node.name.value
         if self.ctor_frameworks and _fieldish(class_name):
             # a project field type (`class UpperCharField(models.CharField)`), resolved later
@@ -574,8 +756,17 @@ class CardField(CheckKind):
                 fw, call, encrypted = hit
                 if self._has_relation_argument(call):
                     continue
+                context = class_name
+                if fw.class_bases is not None:
+                    inner = outer is not None and class_name in fw.inner_classes \
+                        and fw.inner_bases is not None \
+                        and any(fw.inner_bases.match(b) for b in outer[1])
+                    if not inner and not any(fw.class_bases.match(b) for b in bases):
+                        continue  # a graphene output type, not an input
+                    if inner and outer is not None:
+                        context = outer[0]  # `class AddCard(Mutation): class Input: number`
                 result = self._classify(fw, self._names_of(fw, attr, call), call, imports, vocab,
-                                        class_name, siblings)
+                                        context, siblings)
                 if result and not masked(attr):
                     ctx.report(self.rule, small.target if isinstance(small, cst.AnnAssign)
                                else small.targets[0].target,
@@ -621,7 +812,10 @@ class CardField(CheckKind):
                                    "column": col, "end_line": end_line, "end_column": end_col})
         self._meta_fields(ctx, node, bases, vocab, class_name, {n for n, _ in statements})
         if self.base_frameworks and bases:
+            if self.p["stored_configs"]:
+                cls.stored = _stored_config(node, statements, self.p["stored_configs"])
             facts["classes"].append(cls)
+        return bases
 
     def _candidate(self, ctx: FileContext, small: Any, call: cst.Call, attr: str,
                    vocab: Vocabulary, cls: cst.ClassDef, siblings: list[str],
@@ -734,7 +928,7 @@ class CardField(CheckKind):
             return None
         if not facts["classes"] and not facts["route_refs"] and not facts["constructed"] \
                 and not facts["candidates"] and not facts["field_classes"] \
-                and not facts["reexports"]:
+                and not facts["reexports"] and not facts["response_refs"]:
             return None
         _declare_dependencies(ctx, facts)
         return facts
@@ -744,11 +938,12 @@ class CardField(CheckKind):
         found = self._resolve(facts) if self.base_frameworks else []
         if self.ctor_frameworks:
             found += self._resolve_constructors(facts)
-        for path, fld, fw in found:
+        for path, fld, fw, via in found:
             report.report(self.rule, path, fld["line"], fld["column"], fld["end_line"],
-                          fld["end_column"], **self._fields(fld["kind"], fld["name"], fw, False))
+                          fld["end_column"], **self._fields(fld["kind"], fld["name"], fw, False, via))
 
-    def _resolve_constructors(self, facts: dict[str, Any]) -> list[tuple[str, dict[str, Any], Framework]]:
+    def _resolve_constructors(self, facts: dict[str, Any]
+                              ) -> list[tuple[str, dict[str, Any], Framework, str | None]]:
         """Candidates whose constructor is a framework field after all: a project subclass
         (``class UpperCharField(models.CharField)``, in any module) or a name a project module
         re-exports (``from core.db import CharField``)."""
@@ -789,13 +984,15 @@ class CardField(CheckKind):
             for cand in f["candidates"]:
                 fw = framework(cand["ctor"] or "", f["module"])
                 if fw is not None:
-                    out.append((path, cand, fw))
+                    out.append((path, cand, fw, None))
         return out
 
-    def _resolve(self, facts: dict[str, Any]) -> list[tuple[str, dict[str, Any], Framework]]:
+    def _resolve(self, facts: dict[str, Any], schema_roots: bool = True
+                 ) -> list[tuple[str, dict[str, Any], Framework, str | None]]:
         """The annotated card fields of every class that is (transitively) a framework class - and,
-        with ``request_body_only``, used as a request body - across the files in ``facts``."""
-        out: list[tuple[str, dict[str, Any], Framework]] = []
+        with ``request_body_only``, used as a request body, received by nature, mapping stored rows
+        or in a schema module - across the files in ``facts``; with how each is received."""
+        out: list[tuple[str, dict[str, Any], Framework, str | None]] = []
         classes: dict[tuple[str, str], tuple[str, ClassFacts]] = {}  # (module, name) -> (path, cls)
         by_name: dict[str, list[tuple[str, str]]] = {}
         for path, f in facts.items():
@@ -853,43 +1050,79 @@ class CardField(CheckKind):
                 return None
             return fw
 
+        stored_memo: dict[tuple[str, str], str | None] = {}
+
+        def stored(key: tuple[str, str], seen: frozenset = frozenset()) -> str | None:
+            """The stored-rows setting of ``key`` or of a project base class it inherits."""
+            if key in stored_memo:
+                return stored_memo[key]
+            if key in seen:
+                return None
+            _, cls = classes[key]
+            found = cls.stored
+            for base in cls.bases:
+                if found:
+                    break
+                parent = resolve(base, key[0])
+                if parent is not None and parent != key:
+                    found = stored(parent, seen | {key})
+            stored_memo[key] = found
+            return found
+
         # Roots: the classes that are stored (or, for request bodies, received); their project base
-        # classes contribute their fields to them, so those fields are reported too.
-        work: list[tuple[tuple[str, str], Framework]] = []
+        # classes contribute their fields to them, so those fields are reported too.  The stack is
+        # popped from its end: request bodies first, so they keep their own wording.
+        work: list[tuple[tuple[str, str], Framework, str | None]] = []
         if self.p["request_body_only"]:
+            schema_parts = set(self.p["schema_modules"]) if schema_roots else set()
+            responses = {resolve(ref, f["module"]) for f in facts.values()
+                         for ref in f.get("response_refs", ())} if schema_parts else set()
+            for key in sorted(classes, reverse=True):
+                fw = concrete(key)
+                if fw is None:
+                    continue
+                if fw.received:
+                    work.append((key, fw, fw.via))
+                elif self.p["stored_configs"] and stored(key):
+                    work.append((key, fw, f"from stored rows (`{stored(key)}`: the database "
+                                          "holds it)"))
+                elif schema_parts & set(key[0].split(".")) and key not in responses \
+                        and split_words(key[1])[-1:] not in [(w,) for w in RESPONSE_WORDS]:
+                    # an input schema of the app's schema module; response schemas are outputs
+                    work.append((key, fw, f"in a schema module (`{key[0]}`)"))
             for path, f in facts.items():
                 for ref in [*f["route_refs"], *f["constructed"]]:
                     key = resolve(ref, f["module"])
                     fw = concrete(key) if key is not None else None
                     if key is not None and fw is not None:
-                        work.append((key, fw))
+                        work.append((key, fw, None))
         else:
             for key in classes:
                 fw = concrete(key)
                 if fw is not None:
-                    work.append((key, fw))
-        reportable: dict[tuple[str, str], Framework] = {}
+                    work.append((key, fw, None))
+        reportable: dict[tuple[str, str], tuple[Framework, str | None]] = {}
         while work:
-            key, fw = work.pop()
+            key, fw, via = work.pop()
             if key in reportable:
                 continue
-            reportable[key] = fw
+            reportable[key] = (fw, via)
             _, cls = classes[key]
             for base in cls.bases:
                 parent = resolve(base, key[0])
                 if parent is not None:
-                    work.append((parent, fw))
+                    work.append((parent, fw, via))
             if self.p["request_body_only"]:
                 for ref in cls.refs:
                     nested = resolve(ref, key[0])
                     nested_fw = concrete(nested) if nested is not None else None
                     if nested is not None and nested_fw is not None:
-                        work.append((nested, nested_fw))
+                        work.append((nested, nested_fw, via))
 
         for key in sorted(reportable):
             path, cls = classes[key]
             for fld in cls.fields:
-                out.append((path, fld, reportable[key]))
+                out.append((path, fld, *reportable[key]))
         return out
 
 
