@@ -33,6 +33,9 @@ class Example:
     code: str
     path: str  # the file name the example is analysed as (decides test-file and template handling)
     line: int  # where the example stands in the rule file
+    # lines the finding must be reported on, for a format without comments (``expect_line:``);
+    # elsewhere the example's own ``# ruleid:`` markers say it (see ``pcilint.ruletest``)
+    expect_lines: tuple[int, ...] = ()
 
 
 @dataclass
@@ -219,10 +222,21 @@ def _examples(examples: LineDict, key: str, path: str) -> list[Example]:
         if isinstance(entry, str):
             out.append(Example(code=entry, path="example.py", line=line))
         elif isinstance(entry, LineDict) and isinstance(entry.get("code"), str):
+            unknown = sorted(set(entry) - {"code", "path", "expect_line"})
+            if unknown:
+                raise _fail(f"unknown example key {unknown[0]!r}", path, entry, unknown[0])
             name = entry.get("path", "example.py")
             if not isinstance(name, str):
                 raise _fail("example `path` must be a string", path, entry, "path")
-            out.append(Example(code=entry["code"], path=name, line=line))
+            expect = entry.get("expect_line", [])
+            expect = [expect] if isinstance(expect, int) else expect
+            if (not isinstance(expect, list) or isinstance(expect, bool)
+                    or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0
+                               for n in expect)):
+                raise _fail("example `expect_line` must be a line number or a list of them",
+                            path, entry, "expect_line")
+            out.append(Example(code=entry["code"], path=name, line=line,
+                               expect_lines=tuple(expect)))
         else:
             raise RuleError(f"each `{key}` example must be a code string or {{code, path}}",
                             path=path, line=line, field=f"examples.{key}")
