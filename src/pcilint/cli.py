@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -263,21 +264,22 @@ def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
 @main.command("kinds")
 def list_kinds() -> None:
     """Document the check kinds YAML rules can use, with their parameters."""
-    import inspect
+    import textwrap
 
-    from pcilint.checks import KINDS, _load_all
+    from pcilint.checks import KINDS, _load_all, kind_doc
 
     _load_all()
     for name in sorted(KINDS):
         cls = KINDS[name]
-        doc = inspect.getdoc(cls) or inspect.getdoc(sys.modules[cls.__module__]) or ""
-        first_paragraph = " ".join(doc.split("\n\n")[0].split())
-        _echo(f"{name}  (files: {', '.join(cls.FILE_KINDS)})")
-        if first_paragraph:
-            _echo("    " + first_paragraph)
+        _echo(f"{name}  (files: {', '.join(cls.FILE_KINDS)}; {cls.__module__.replace('.', '/')}.py)")
+        for paragraph in re.split(r"\n\s*\n|\n(?=\s*[*-] )", kind_doc(cls)):
+            _echo(textwrap.fill(" ".join(paragraph.split()), width=100, initial_indent="    ",
+                                subsequent_indent="    ", break_on_hyphens=False))
+        if cls.PARAMS:
+            _echo("    parameters:")
         for pname, spec in cls.PARAMS.items():
             req = "required" if spec.required else f"default {spec.default!r}"
-            _echo(f"    {pname}: {spec.type}, {req} - {spec.doc}")
+            _echo(f"      {pname}: {spec.type}, {req} - {spec.doc}")
         _echo("")
 
 

@@ -33,6 +33,19 @@ def _load_all() -> None:
     _loaded = True
 
 
+def kind_doc(cls: type[CheckKind]) -> str:
+    """A kind's own documentation: its class docstring (never the inherited base class's), else the
+    docstring of the module it is defined in."""
+    import inspect
+    import sys
+
+    own = cls.__dict__.get("__doc__")
+    if own:
+        return inspect.cleandoc(own)
+    module = sys.modules.get(cls.__module__)
+    return inspect.cleandoc(module.__doc__) if module is not None and module.__doc__ else ""
+
+
 def instantiate(rule: "Rule") -> CheckKind:
     _load_all()
     cls = KINDS.get(rule.kind)

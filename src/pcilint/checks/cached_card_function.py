@@ -25,6 +25,14 @@ from pcilint.prefilter import card_data_terms
 
 @register
 class CachedCardFunction(CheckKind):
+    """A memoizing decorator (``functools.lru_cache``, ``@cache.memoize``, ``cachetools.cached``...;
+    the ``decorators`` patterns) on a function with a parameter named or typed as a card number or
+    CVC: every argument is kept in the cache key, so card data stays in the cache.
+
+    Reported at the decorator's line; message fields ``decorator``, ``function``, ``name``, ``data``.
+    ``sad_severity`` raises the severity when the cached parameter is SAD (a CVC).
+    """
+
     kind = "cached-card-function"
     PARAMS = {
         "decorators": Param("list[str]", required=True,

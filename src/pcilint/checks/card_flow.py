@@ -111,7 +111,15 @@ class SinkHit:
 
 @register
 class CardDataSink(CheckKind):
-    """Card data reaching a declared sink call (logs, stores, caches, outgoing requests, raise)."""
+    """Card data reaching a declared sink call (logs, stores, caches, outgoing requests, raise).
+
+    Card data is what the flow analysis (``pcilint.analysis``) says holds a PAN or SAD: a
+    card-named value, a request read, a parameter a caller passes card data to, in any module.
+    ``sinks`` lists the calls (qualified-name globs ``calls``, or ``methods`` on ``receivers`` /
+    ``receiver_types``), which arguments count (``args``) and how the sink is shown (``display``).
+    Reported at the sink call; message fields ``what``, ``name``, ``origin``, ``sink``; a trace of
+    the steps from the source.
+    """
 
     kind = "card-data-sink"
     USES_ANALYSIS = True
