@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from pcilint.paths import builtin_rules_dir
+
 PAN, SAD, SECRET, NONE = "pan", "sad", "secret", "none"
 
 
@@ -44,8 +46,6 @@ def requirement_key(number: str) -> tuple[int, ...]:
 
 
 def table_path() -> Path:
-    from pcilint.ruleset import builtin_rules_dir
-
     return builtin_rules_dir() / "data" / "pci-dss.yaml"
 
 

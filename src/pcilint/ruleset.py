@@ -17,6 +17,7 @@ from typing import Any
 from pcilint import safeio
 from pcilint.errors import RuleError
 from pcilint.findings import CATEGORIES, SEVERITIES
+from pcilint.paths import builtin_rules_dir  # noqa: F401 - also imported from here by callers
 from pcilint.yamlload import LineDict, load_yaml
 
 RULE_ID = re.compile(r"^PCI[1-9][0-9]{2}$")
@@ -71,15 +72,6 @@ class Rule:
 class _Missing(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
-
-
-def builtin_rules_dir() -> Path:
-    """The shipped rule packs: ``pcilint/_rules`` in an installed wheel, ``rules/`` in a checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_rules"
-    if packaged.is_dir():
-        return packaged
-    return here.parent.parent / "rules"
 
 
 def rule_files(path: Path) -> list[Path]:
