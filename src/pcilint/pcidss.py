@@ -1,4 +1,4 @@
-"""Which PCI DSS v4.0.1 requirements a finding evidences (contract section 2, ``pci_dss``).
+"""Which PCI DSS v4.0.1 requirements a finding evidences (docs/contract.md §2, ``pci_dss``).
 
 Decided per finding from what it involves: the card data (PAN, SAD, both) the check saw, or the
 rule's default (a secret, no data), what the rule's sink does with it and through which channel.

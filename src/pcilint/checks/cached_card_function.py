@@ -6,8 +6,8 @@ A memoizing decorator (``functools.lru_cache``/``cache``, Flask-Caching ``@cache
 argument as part of its cache key, so a function with a parameter named as a card number or CVC
 (``card_number``, ``cvc``, a parameter typed ``PaymentCardNumber``) keeps card data in a cache for as
 long as the entry lives - in process memory or in Redis/Memcached.  Reported at the decorator's line:
-the decorator is where the caching happens (contract section 3 names no position for a declaration
-sink; see docs/rules-structural.md).
+the decorator is where the caching happens (docs/contract.md §3 names no position for a
+declaration sink; see docs/rules-declared-card-data.md).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ Sinks are data, Semgrep-style, so a team can add its own logger, ORM or client i
           project_classes: ["*Model", "Base"]          # when the callee is a class of the scanned
                                                        # project, one of its bases must match
 
-Findings are reported at the line where the sink's statement starts (contract section 3), with the
+Findings are reported at the line where the sink's statement starts (docs/contract.md §3), with the
 trace from the source - across functions and modules - to the sink.  All reporting happens in the
 project phase, because card data may come from a caller in another module.
 """

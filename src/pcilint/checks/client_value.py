@@ -1,5 +1,5 @@
 """Check kind ``client-value-to-stripe``: a client-controlled value sets a money or object parameter
-of a Stripe call without server-side validation (PCI8xx, contract section 2).
+of a Stripe call without server-side validation (PCI8xx, docs/contract.md §2).
 
 Per function (one walk of its statements, in the engine's single traversal; nested functions are
 walked on their own), values are followed from where the client controls them:
