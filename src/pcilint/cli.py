@@ -229,11 +229,12 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
 @click.option("--config", type=click.Path())
 def list_rules(rule_paths: tuple[Path, ...], config: str | None) -> None:
     """List every rule: code, severity, category and summary."""
+    from pcilint.checks import bind
     from pcilint.ruleset import load_rules
 
     try:
         settings = _load_settings(config, [])
-        rules = load_rules(settings.extend_rules + list(rule_paths))
+        rules = bind(load_rules(settings.extend_rules + list(rule_paths)))
     except Exception as exc:  # noqa: BLE001
         _fail(exc, False)
     for r in rules:
@@ -245,11 +246,12 @@ def list_rules(rule_paths: tuple[Path, ...], config: str | None) -> None:
 @click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path))
 def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
     """Print the documentation page of rule CODE."""
+    from pcilint.checks import bind
     from pcilint.ruledoc import render_rule_page
     from pcilint.ruleset import load_rules
 
     try:
-        rules = load_rules(list(rule_paths))
+        rules = bind(load_rules(list(rule_paths)))
     except Exception as exc:  # noqa: BLE001
         _fail(exc, False)
     match = [r for r in rules if r.id == code.upper() or r.name == code]

@@ -82,9 +82,12 @@ def rule_files(path: Path) -> list[Path]:
 
 
 def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) -> list[Rule]:
-    """Load the shipped packs plus ``extra`` files or directories; validate everything."""
-    from pcilint.checks import instantiate  # late: checks import ruleset types
+    """Load the shipped packs plus ``extra`` files or directories and validate their records.
 
+    The rules are data: their check kinds (and so the kinds' parameter validation) are bound by
+    :func:`pcilint.checks.bind`, which the engine calls; a caller that wants every error of a rule
+    pack at once writes ``bind(load_rules(...))``.
+    """
     files: list[Path] = []
     if include_builtin:
         files += rule_files(builtin_rules_dir())
@@ -101,7 +104,6 @@ def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) ->
                                 path=rule.source.rsplit(":", 1)[0],
                                 line=int(rule.source.rsplit(":", 1)[1]), field="id")
             seen[rule.id] = rule.source
-            rule.check = instantiate(rule)
             rules.append(rule)
     return sorted(rules, key=lambda r: r.id)
 

@@ -14,9 +14,11 @@ from conftest import run_cli
 
 _load_all()
 BASE_DOC = inspect.cleandoc(CheckKind.__doc__ or "")
+# the shipped kinds (a test may register a kind of its own)
+SHIPPED = {name: cls for name, cls in KINDS.items() if cls.__module__.startswith("pcilint.checks.")}
 
 
-@pytest.mark.parametrize("name", sorted(KINDS))
+@pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_every_kind_has_its_own_docstring(name):
     cls = KINDS[name]
     own = cls.__dict__.get("__doc__")
@@ -41,8 +43,8 @@ def test_pcilint_kinds_prints_each_kinds_own_doc_and_parameters():
     assert code == 0
     assert "Base class of every check kind" not in out
     blocks = {b.split("  ", 1)[0]: b for b in out.strip().split("\n\n")}
-    assert set(blocks) == set(KINDS)
-    for name, cls in KINDS.items():
+    assert set(SHIPPED) <= set(blocks)
+    for name, cls in SHIPPED.items():
         first_words = " ".join(kind_doc(cls).split()[:8])
         assert first_words in " ".join(blocks[name].split()), name
         for pname in cls.PARAMS:

@@ -46,6 +46,15 @@ def kind_doc(cls: type[CheckKind]) -> str:
     return inspect.cleandoc(module.__doc__) if module is not None and module.__doc__ else ""
 
 
+def bind(rules: "list[Rule]") -> "list[Rule]":
+    """Give each rule without one its check kind's instance (validating the kind's parameters);
+    returns ``rules``.  Imports every check kind (and so libcst) the first time."""
+    for rule in rules:
+        if rule.check is None:
+            rule.check = instantiate(rule)
+    return rules
+
+
 def instantiate(rule: "Rule") -> CheckKind:
     _load_all()
     cls = KINDS.get(rule.kind)
