@@ -1,13 +1,16 @@
 """The package's import graph has no cycle: every pcilint module can be understood (and imported)
 after the modules it imports, never before.
 
-The graph is read with `ast` from the module-level `import` / `from` statements of src/pcilint (an
-import inside a function runs later, one under `if TYPE_CHECKING:` never).
+The graph is read with `ast` from the `import` / `from` statements of src/pcilint: the module-level
+ones (what importing a module runs), and, for the layers, also those inside functions (a late
+import is how a cycle hides: `ruleset -> checks -> ... -> ruleset` was one).  An import under
+`if TYPE_CHECKING:` is never run and does not count.
 """
 
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -46,13 +49,28 @@ def _module_level_imports(tree: ast.Module):
             todo += node.body
 
 
-def import_graph() -> dict[str, set[str]]:
+def _all_imports(tree: ast.Module):
+    """Every import statement, at any depth, except under `if TYPE_CHECKING:`."""
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            todo += node.orelse
+        else:
+            todo += ast.iter_child_nodes(node)
+
+
+@lru_cache(maxsize=2)
+def import_graph(late: bool = False) -> dict[str, set[str]]:
+    """Module -> the pcilint modules it imports (with ``late``, also inside functions)."""
     modules = _modules()
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         is_package = path.name == "__init__.py"
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        for node in _module_level_imports(tree):
+        for node in (_all_imports(tree) if late else _module_level_imports(tree)):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             else:
@@ -122,3 +140,23 @@ def test_cycle_finder_finds_a_cycle():
 def test_no_import_cycle_among_pcilint_modules():
     cycles = find_cycles(import_graph())
     assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_no_import_cycle_even_through_imports_inside_functions():
+    cycles = find_cycles(import_graph(late=True))
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_late_imports_are_read():
+    late = import_graph(late=True)
+    assert "pcilint.inventory" in late["pcilint.scan_file"]  # imported inside analyze_text
+    assert "pcilint.inventory" not in import_graph()["pcilint.scan_file"]
+
+
+def test_the_leaf_modules_import_nothing_of_pcilint():
+    graph = import_graph(late=True)
+    for leaf in ("pcilint.paths", "pcilint.gc_tuning", "pcilint.masking"):
+        assert not graph[leaf], (leaf, graph[leaf])
+    # the rule loader returns data: it never imports the check kinds or the analysis
+    assert not {m for m in graph["pcilint.ruleset"] if m.startswith(("pcilint.checks",
+                                                                     "pcilint.analysis"))}
