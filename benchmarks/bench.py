@@ -3,6 +3,7 @@
 
     python benchmarks/bench.py            # full corpus (~1 M lines), 3 interleaved rounds
     python benchmarks/bench.py --quick    # a small tree (flask, requests, werkzeug, jinja2)
+    python benchmarks/bench.py --app [--mirror DIR]   # real Stripe shops (saleor, ...): app.py
 
 Run it with the project's Python (the one pcilint is installed in).  The first run builds
 ``benchmarks/.corpus/`` (git-ignored): a throwaway venv holding Bandit, Semgrep and Ruff, and the
@@ -44,7 +45,8 @@ def log(msg: str) -> None:
 
 
 # -- the corpus ---------------------------------------------------------------------------------
-def ensure_corpus(skip_tools: bool) -> dict[str, Path]:
+def ensure_tools(skip_tools: bool) -> str:
+    """The tools venv (Bandit, Semgrep, Ruff); its Python."""
     venv = CORPUS / "venv"
     if not (venv / "bin" / "python").exists():
         log("creating the tools venv (bandit, semgrep, ruff) ...")
@@ -59,6 +61,11 @@ def ensure_corpus(skip_tools: bool) -> dict[str, Path]:
                 r = subprocess.run([py, "-m", "pip", "install", "-q", tool])
                 if r.returncode:
                     log(f"  {tool} could not be installed; its row is left out")
+    return py
+
+
+def ensure_corpus(skip_tools: bool) -> dict[str, Path]:
+    py = ensure_tools(skip_tools)
     site = CORPUS / "site"
     if not (site / ".complete").exists():
         log("installing the corpus packages ...")
@@ -182,7 +189,22 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes for pcilint/semgrep")
     ap.add_argument("--skip-tools", action="store_true", help="pcilint only")
     ap.add_argument("--json", type=Path, help="also write the raw measurements here")
+    ap.add_argument("--app", action="store_true",
+                    help="the real-application corpus (saleor, django-oscar, lnbits; see app.py)")
+    ap.add_argument("--mirror", help="--app: a folder of git repositories to check out from "
+                                     "instead of GitHub (owner+repo, bare or normal)")
+    ap.add_argument("--project", action="append",
+                    help="--app: only this owner/repo (repeatable)")
     args = ap.parse_args()
+    if args.app:
+        import app
+
+        if args.rounds == 3 and "--rounds" not in sys.argv:
+            args.rounds = 1  # (a saleor round takes minutes: Bandit alone is over a minute)
+        ensure_tools(args.skip_tools)
+        bin_dir = CORPUS / "venv" / "bin" if not args.skip_tools else Path("/nonexistent")
+        print(app.bench(args, run, pcilint_cmd(), bin_dir, SEMGREP_RULES, log))
+        return 0
 
     trees = ensure_corpus(args.skip_tools)
     tree = trees["quick" if args.quick else "full"]

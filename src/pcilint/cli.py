@@ -43,6 +43,19 @@ def _load_settings(config: str | None, paths: list[Path]) -> Settings:
     return load_config(find_config(start))
 
 
+def use_color(choice: str, stream: Any) -> bool:
+    """``--color``: always / never, or (auto) only on a terminal, without NO_COLOR, not TERM=dumb."""
+    choice = choice.lower()
+    if choice in ("always", "never"):
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _fail(exc: BaseException, debug: bool) -> None:
     from pcilint.masking import mask_text  # tracebacks and messages can quote scanned values
 
@@ -74,7 +87,7 @@ def main() -> None:
                    "'-' is stdout (for one of several formats).")
 @click.option("--select", multiple=True, help="Only these rule codes or prefixes (comma-separated).")
 @click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes (comma-separated).")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+@click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False), default=None,
               help="Lowest severity that fails the run (default: low, or config fail_on).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--fail-on-errors/--no-fail-on-errors", "fail_on_errors", default=None,
@@ -106,6 +119,20 @@ def main() -> None:
               help="Rewrite the --baseline file with the current findings.")
 @click.option("--diff", "--changed-since", "diff_rev", metavar="REV",
               help="Report only findings on lines changed since git revision REV.")
+@click.option("--color", "--colour", "color", type=click.Choice(["auto", "always", "never"],
+              case_sensitive=False), default="auto", show_default=True,
+              help="Colour the text report: auto = only on a terminal and when NO_COLOR is unset.")
+@click.option("--fix", is_flag=True,
+              help="Apply the safe autofixes in place, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also apply the fixes that change behaviour (secrets to environment "
+                   "variables, masking, webhook verification); implies --fix unless --show-fixes.")
+@click.option("--show-fixes", is_flag=True,
+              help="Print the autofixes as a unified diff and write nothing (exit 1 when there "
+                   "is something to fix).")
+@click.option("--add-ignore", "add_ignore", metavar="REASON",
+              help="Add `# pcilint: ignore[CODE] -- REASON` to every reported finding (adopting "
+                   "pcilint on a legacy code base), then report what remains.")
 def check(paths: tuple[Path, ...], formats: tuple[str, ...], outputs: tuple[Path, ...],
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
           jobs: int, rule_paths: tuple[Path, ...], config: str | None, quiet: bool,
@@ -137,7 +164,8 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
            show_trace: bool, statistics: bool, warn_unused_ignores: bool, max_file_size: int,
            file_timeout: float, baseline: Path | None = None, update_baseline: bool = False,
            diff_rev: str | None = None, cache_dir: Path | None = None,
-           fail_on_errors: bool | None = None) -> int:
+           fail_on_errors: bool | None = None, fix: bool = False, unsafe_fixes: bool = False,
+           show_fixes: bool = False, add_ignore: str | None = None, color: str = "auto") -> int:
     from pcilint.engine import Options, Scanner
     from pcilint.progress import progress_for
     from pcilint.reporters import FORMATS, ReportContext, get_renderer
@@ -145,6 +173,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     from pcilint.reporters.statistics import statistics_lines
     from pcilint.scope import Scope
 
+    formats = tuple(f.lower() for f in formats)
     for fmt in formats:
         if fmt not in FORMATS:
             raise PcilintError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})",
@@ -157,6 +186,16 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     to_stdout = [not outputs or str(outputs[i]) == "-" for i in range(len(formats))]
     if sum(to_stdout) > 1:
         raise PcilintError("only one --format can go to stdout (--output -)", field="--output")
+    rewriting = fix or unsafe_fixes or show_fixes or add_ignore is not None
+    if rewriting and update_baseline:
+        raise PcilintError("--update-baseline cannot be combined with --fix, --show-fixes or "
+                           "--add-ignore", field="--update-baseline")
+    if show_fixes and add_ignore is not None:
+        raise PcilintError("--show-fixes previews the autofixes only; run --add-ignore on its own "
+                           "(then `git diff` shows what it wrote)", field="--add-ignore")
+    if add_ignore is not None and not add_ignore.strip():
+        raise PcilintError("--add-ignore needs a reason, e.g. --add-ignore \"legacy, ticket "
+                           "PAY-123\"", field="--add-ignore")
     settings = _load_settings(config, paths)
     options = Options(jobs=jobs, max_file_size=max_file_size, file_timeout=file_timeout,
                       select=_split_codes(select) or None, extend_ignore=_split_codes(ignore),
@@ -183,6 +222,46 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     narrowed = scope.apply(result, paths)
     for note in narrowed.notes:
         _echo(f"pcilint: {note}", err=True)
+    if rewriting:
+        from pcilint.fixes.run import fix_files, ignore_files
+
+        if show_fixes:
+            changes = fix_files(result.findings, unsafe=unsafe_fixes, write=False,
+                                rules=scanner.rules)
+            _echo(changes.diff, nl=False)
+            more = f" ({changes.unsafe_left} more with --unsafe-fixes)" if changes.unsafe_left else ""
+            _echo(f"pcilint: {changes.fixed} fix{'es' if changes.fixed != 1 else ''} in "
+                  f"{len(changes.files)} file{'s' if len(changes.files) != 1 else ''} would be "
+                  f"applied{more}; nothing was written", err=True)
+            return EXIT_FINDINGS if changes.diff and not exit_zero else EXIT_OK
+        changed = False
+        if fix or unsafe_fixes:
+            changes = fix_files(result.findings, unsafe=unsafe_fixes, write=True,
+                                rules=scanner.rules)
+            for finding, why in changes.not_done:
+                _echo(f"pcilint: {finding.path}:{finding.line}: {finding.rule_id} not fixed: {why}",
+                      err=True)
+            more = (f"; {changes.unsafe_left} more with --unsafe-fixes" if changes.unsafe_left
+                    else "")
+            _echo(f"pcilint: fixed {changes.fixed} finding{'s' if changes.fixed != 1 else ''} in "
+                  f"{len(changes.files)} file{'s' if len(changes.files) != 1 else ''}{more}",
+                  err=True)
+            changed = bool(changes.files)
+        if add_ignore is not None:
+            if changed:
+                result = scanner.scan(paths)
+                scope.apply(result, paths)
+            changes = ignore_files(result.findings, add_ignore)
+            for finding, why in changes.not_done:
+                _echo(f"pcilint: {finding.path}:{finding.line}: {finding.rule_id} not suppressed: "
+                      f"{why}", err=True)
+            _echo(f"pcilint: added suppressions for {changes.fixed} finding"
+                  f"{'s' if changes.fixed != 1 else ''} in {len(changes.files)} file"
+                  f"{'s' if len(changes.files) != 1 else ''}", err=True)
+            changed = changed or bool(changes.files)
+        if changed:  # report what remains
+            result = scanner.scan(paths)
+            narrowed = scope.apply(result, paths)
     threshold = fail_on or settings.fail_on
     from pcilint import evidence
 
@@ -197,6 +276,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
                         metadata=evidence.scan_metadata(paths, Path.cwd(), scanner.rules,
                                                         config_used))
     for i, fmt in enumerate(formats):
+        ctx.color = fmt == "text" and to_stdout[i] and use_color(color, sys.stdout)
         text = get_renderer(fmt)(result, ctx)
         if fmt == "text" and quiet:
             # the summary is always the report's one last line: drop that line, not every line
@@ -205,7 +285,7 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
         if not to_stdout[i]:
             write_atomic(outputs[i], text)
         else:
-            _echo(text, nl=False)
+            _echo(text, nl=False, color=ctx.color or None)
     # the text report carries statistics, errors and unused suppressions itself
     text_on_stdout = any(f == "text" and out for f, out in zip(formats, to_stdout))
     if statistics and not text_on_stdout:
@@ -224,28 +304,67 @@ def _check(paths: list[Path], formats: tuple[str, ...], outputs: tuple[Path, ...
     return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
 
 
+def _rule_filter(rules: list[Any], selectors: tuple[str, ...]) -> list[Any]:
+    """Rules whose code starts with a selector (``PCI1``, ``PCI70``) or whose category or name it
+    is (``webhook``, ``stripe-live-secret-key``); every rule when there is no selector."""
+    if not selectors:
+        return rules
+    wanted = [s.strip() for v in selectors for s in v.split(",") if s.strip()]
+    return [r for r in rules if any(
+        r.id.startswith(w.upper()) or w.lower() in (r.category, r.name) for w in wanted)]
+
+
+def _rule_json(rule: Any) -> dict[str, Any]:
+    return {"id": rule.id, "name": rule.name, "category": rule.category,
+            "severity": rule.severity, "pci_dss": list(rule.pci_dss), "summary": rule.summary,
+            "message": rule.message, "fix": rule.fix, "autofix": rule.autofix,
+            "references": list(rule.references), "tags": list(rule.tags), "kind": rule.kind}
+
+
+def _rule_line(rule: Any) -> str:
+    return f"{rule.id}  {rule.severity:<8} {rule.category:<12} {rule.name}: {rule.summary}"
+
+
 @main.command("rules")
-@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path))
-@click.option("--config", type=click.Path())
-def list_rules(rule_paths: tuple[Path, ...], config: str | None) -> None:
-    """List every rule: code, severity, category and summary."""
+@click.argument("selectors", nargs=-1, metavar="[CODE-PREFIX|CATEGORY]...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False),
+              default="text", show_default=True,
+              help="text: one line per rule; json: a list of the rules' metadata.")
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Extra YAML rule file or directory (repeatable).")
+@click.option("--config", type=click.Path(),
+              help="Configuration file whose extend_rules are listed too (default: nearest one).")
+def list_rules(selectors: tuple[str, ...], fmt: str, rule_paths: tuple[Path, ...],
+               config: str | None) -> None:
+    """List the rules (all, or those of a family such as PCI1 or a category such as webhook)."""
+    import json
+
     from pcilint.checks import bind
     from pcilint.ruleset import load_rules
 
     try:
         settings = _load_settings(config, [])
-        rules = bind(load_rules(settings.extend_rules + list(rule_paths)))
+        rules = _rule_filter(bind(load_rules(settings.extend_rules + list(rule_paths))),
+                             selectors)
     except Exception as exc:  # noqa: BLE001
         _fail(exc, False)
+    if selectors and not rules:
+        _echo(f"pcilint: error: no rule matches {' '.join(selectors)!r} (see `pcilint rules`)",
+              err=True)
+        sys.exit(EXIT_ERROR)
+    if fmt.lower() == "json":
+        _echo(json.dumps([_rule_json(r) for r in rules], indent=2, ensure_ascii=False))
+        return
     for r in rules:
-        _echo(f"{r.id}  {r.severity:<8} {r.category:<12} {r.name}: {r.summary}")
+        _echo(_rule_line(r))
 
 
 @main.command("rule")
 @click.argument("code")
-@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path))
+@click.option("--rules", "rule_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Extra YAML rule file or directory (repeatable).")
 def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
-    """Print the documentation page of rule CODE."""
+    """Print the page of rule CODE (a code or a name); a family (PCI1) or category lists its rules."""
     from pcilint.checks import bind
     from pcilint.ruledoc import render_rule_page
     from pcilint.ruleset import load_rules
@@ -255,10 +374,16 @@ def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
     except Exception as exc:  # noqa: BLE001
         _fail(exc, False)
     match = [r for r in rules if r.id == code.upper() or r.name == code]
-    if not match:
+    if match:
+        _echo(render_rule_page(match[0]))
+        return
+    family = _rule_filter(rules, (code,)) if re.fullmatch(r"(?i)PCI[0-9]{0,2}|[a-z]+",
+                                                           code) else []
+    if not family:
         _echo(f"pcilint: error: no rule {code!r} (see `pcilint rules`)", err=True)
         sys.exit(EXIT_ERROR)
-    _echo(render_rule_page(match[0]))
+    for r in family:
+        _echo(_rule_line(r))
 
 
 @main.command("test")
@@ -314,6 +439,41 @@ def list_kinds() -> None:
             req = "required" if spec.required else f"default {spec.default!r}"
             _echo(f"      {pname}: {spec.type}, {req} - {spec.doc}")
         _echo("")
+
+
+@main.command("init")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ci", type=click.Choice(["auto", "github", "gitlab", "none"], case_sensitive=False),
+              default="auto", show_default=True,
+              help="CI workflow to write: GitHub Actions (SARIF upload) or GitLab CI (Code "
+                   "Quality); auto = GitLab when .gitlab-ci.yml exists, else GitHub.")
+@click.option("--repo", metavar="URL",
+              help="Git URL of the pcilint repository the hook and CI install from (with --rev; "
+                   "default: where this pcilint was pip-installed from, if from git).")
+@click.option("--rev", metavar="COMMIT", help="Commit (or tag) of --repo to pin.")
+def init(directory: Path | None, ci: str, repo: str | None, rev: str | None) -> None:
+    """Set up pcilint in DIRECTORY (default: .): configuration, pre-commit hook, CI workflow.
+
+    Never overwrites a file: what exists is skipped and said so."""
+    from pcilint.projectinit import init_project
+
+    if bool(repo) != bool(rev):
+        _echo("pcilint: error: --repo and --rev go together", err=True)
+        sys.exit(EXIT_ERROR)
+    root = directory or Path(".")
+    if not root.is_dir():
+        _echo(f"pcilint: error: {root}: not a directory", err=True)
+        sys.exit(EXIT_ERROR)
+    try:
+        steps, notes = init_project(root, ci.lower(), repo, rev)
+    except OSError as exc:
+        _echo(f"pcilint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    for step in steps:
+        why = f" ({step.why})" if step.why else ""
+        _echo(f"pcilint: {step.action} {step.path}{why}", err=True)
+    for note in notes:
+        _echo(f"pcilint: note: {note}", err=True)
 
 
 @main.group("baseline")

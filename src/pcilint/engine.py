@@ -34,13 +34,13 @@ from pcilint.prefilter import DependencyGraph
 from pcilint.project_phase import ProjectPhase, _dedupe
 from pcilint.ruleset import Rule
 from pcilint.scan_cache import ResultCache, _forced_entries
-from pcilint.scan_file import (DEFAULT_MAX_PARSE_TOKENS, FileAnalysis, FileTimeout, Force,
-                               decode_source)
+from pcilint.scan_file import (_TOKEN, DEFAULT_MAX_PARSE_TOKENS, FileAnalysis, FileTimeout,
+                               Force, decode_source)
 from pcilint.scan_rules import RulePlan, RuleSetup, select_rules
 
 __all__ = ["DEFAULT_FILE_TIMEOUT", "DEFAULT_MAX_FILE_SIZE", "DEFAULT_MAX_PARSE_TOKENS", "FileResult",
            "FileTimeout", "Force", "MIN_FILES_FOR_POOL", "Options", "RulePlan", "Scanner",
-           "decode_source", "select_rules", "_dedupe"]
+           "decode_source", "select_rules", "_TOKEN", "_dedupe"]
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 DEFAULT_FILE_TIMEOUT = 60.0

@@ -22,25 +22,15 @@ from typing import Any
 
 VERSION = 1
 
-#: Files that need a parse for the inventory even when no rule wants them.
-TERMS = re.compile(r"\b(?:requests|httpx|aiohttp|urlopen|urllib3|stripe|Stripe)\b")
-HTTP_CLIENTS = re.compile(
-    r"^(?:requests(?:\.api)?\.(?:get|post|put|patch|delete|head|options|request)|"
-    r"requests\.Session\(\)\.(?:get|post|put|patch|delete|head|options|request)|"
-    r"httpx\.(?:get|post|put|patch|delete|head|options|request|stream)|"
-    r"(?:httpx\.(?:Async)?Client|aiohttp\.ClientSession)\(\)\.(?:get|post|put|patch|delete|head|"
-    r"options|request|stream)|urllib\.request\.urlopen|urllib3\.(?:request|PoolManager\(\)\.request))$")
+# The HTTP clients (the outgoing call sites and where their URL is) and the Stripe SDK's entry
+# points are library models (rules/models/http-clients.yaml, stripe.yaml): see pcilint.models.
 #: Stripe call parameters that set money or objects (the PCI8xx parameters).
 MONEY_PARAMS = frozenset({"amount", "currency", "application_fee_amount", "unit_amount",
                           "unit_amount_decimal", "price_data", "price", "line_items", "customer",
                           "destination", "on_behalf_of", "transfer_data", "amount_to_capture",
                           "items", "params"})
-#: StripeClient service calls (``client.v1.payment_intents.create``) that write.
-STRIPE_WRITES = frozenset({"create", "modify", "update", "capture"})
-STRIPE_SERVICES = frozenset({"payment_intents", "setup_intents", "charges", "refunds", "transfers",
-                             "payouts", "prices", "invoice_items", "invoiceitems", "subscriptions",
-                             "subscription_items", "payment_links", "checkout", "sessions",
-                             "application_fees", "invoices", "quotes", "topups"})
+# Stripe calls that write (``client.v1.payment_intents.create``), its service segments and the methods
+# that read are library models (rules/models/stripe.yaml): see pcilint.models.
 LOOPBACK = re.compile(r"^(?:localhost|127\.\d+\.\d+\.\d+|\[::1\]|0\.0\.0\.0)(?::\d+)?$", re.I)
 #: Stripe object id prefixes by the word a field name carries.
 STRIPE_ID_WORDS = {"customer": "cus_", "payment_method": "pm_", "payment_intent": "pi_",
@@ -62,7 +52,24 @@ ELEMENTS_USE = re.compile(r"\.elements\s*\(|\.mount\s*\(|initEmbeddedCheckout\s*
 
 
 def wants_parse(text: str) -> bool:
-    return TERMS.search(text) is not None
+    return _terms().search(text) is not None
+
+
+def _terms() -> re.Pattern[str]:
+    """Files that need a parse for the inventory even when no rule wants them: they name an HTTP
+    client's module, ``urlopen``, or the Stripe SDK."""
+    from pcilint import models
+
+    m = models.current()
+    names = {*m.stripe_names, *(n.capitalize() for n in m.stripe_names if n.islower())}
+    key = tuple(sorted(m.http_terms)) + tuple(sorted(re.escape(n) for n in names))
+    if _TERMS.get("key") != key:
+        _TERMS["key"] = key
+        _TERMS["re"] = re.compile(r"\b(?:" + "|".join(key) + r")\b")
+    return _TERMS["re"]
+
+
+_TERMS: dict[str, Any] = {}
 
 
 def _url_kind(value: str) -> str:
@@ -75,38 +82,73 @@ def _url_kind(value: str) -> str:
     return "other"
 
 
+def _http_call(node: Any, qualified: str, lib: Any) -> tuple[str, Any] | None:
+    """(qualified call, its model) when the call is an outgoing HTTP request of a modelled client."""
+    from pcilint.analysis.globs import matches_any
+    from pcilint.analysis.imports import dotted_name
+
+    for spec in lib.url_calls:
+        if matches_any(qualified, spec.call):
+            if spec.when_arg is not None:
+                index, name = spec.when_arg
+                positional = [a for a in node.args if a.keyword is None and not a.star]
+                named = dotted_name(positional[index].value) if index < len(positional) else None
+                if (named or "").rsplit(".", 1)[-1] != name:
+                    return None
+            return (qualified, spec) if spec.request else None
+    return None
+
+
+def _url_argument(node: Any, spec: Any) -> Any:
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value in spec.keyword:
+            return arg.value
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    if spec.arg is not None and spec.arg < len(positional):
+        return positional[spec.arg].value
+    return None
+
+
 def visitor(ctx: Any, facts: dict[str, list]) -> Any:
     """The inventory's visitor for one parsed Python file (run in the batched traversal)."""
     import libcst as cst
 
+    from pcilint import models as library
     from pcilint.analysis.bindings import bindings_for
-    from pcilint.checks.client_value import READ_METHODS
     from pcilint.analysis.imports import dotted_name
+
+    lib = library.current()
 
     http = facts.setdefault("http_calls", [])
     stripe_calls = facts.setdefault("stripe_calls", [])
     models = facts.setdefault("stripe_id_models", [])
     imports = ctx.imports
 
+    functions: list[Any] = []
+    # a file importing none of the modelled clients' modules makes no client call
+    clients = any(v.lstrip(".").split(".")[0] in lib.client_heads for v in imports.names.values())
+
     def line(node: Any) -> int:
-        return ctx.position(node)[0]
+        return ctx.position(node, functions[-1] if functions else None)[0]
 
     class Visitor(cst.BatchableCSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            functions.append(node)
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            functions.pop()
+
         def visit_Call(self, node: cst.Call) -> None:
             raw = dotted_name(node.func)
             if raw is None:
                 return
             qualified = imports.resolve(raw)
-            if HTTP_CLIENTS.match(qualified) or (qualified.startswith(("requests.", "httpx."))
-                                                 and qualified.rsplit(".", 1)[-1] in
-                                                 ("get", "post", "put", "patch", "delete")):
-                url = next((a.value for a in node.args if a.keyword is None
-                            and qualified.rsplit(".", 1)[-1] != "request"), None)
-                if url is None:
-                    url = next((a.value for a in node.args if a.keyword is not None
-                                and a.keyword.value == "url"), None)
-                if url is None and qualified.rsplit(".", 1)[-1] == "request" and len(node.args) > 1:
-                    url = node.args[1].value
+            client = _http_call(node, bindings_for(ctx).qualify_expr(node.func) or qualified,
+                                lib) if clients else None
+            if client is not None:
+                call, spec = client
+                qualified = call
+                url = _url_argument(node, spec)
                 prefix = _url_prefix(url, bindings_for(ctx)) if url is not None else None
                 kind = "dynamic" if prefix is None else _url_kind(prefix)
                 if kind == "other":
@@ -114,10 +156,11 @@ def visitor(ctx: Any, facts: dict[str, list]) -> Any:
                 http.append((line(node), qualified, kind))
                 return
             parts = qualified.split(".")
-            if parts[-1] in READ_METHODS or parts[-1].startswith(("list_", "retrieve_")):
+            if parts[-1] in lib.stripe_read_methods or parts[-1].startswith(("list_", "retrieve_")):
                 return  # a read: its amounts and customers are filters
-            if parts[0] == "stripe" or (len(parts) >= 3 and parts[-1] in STRIPE_WRITES
-                                        and any(p in STRIPE_SERVICES for p in parts[1:-1])):
+            if lib.is_stripe_module(qualified) or (
+                    len(parts) >= 3 and parts[-1] in lib.stripe_write_methods
+                    and any(p in lib.stripe_services for p in parts[1:-1])):
                 params = sorted({a.keyword.value for a in node.args if a.keyword is not None
                                  and a.keyword.value in MONEY_PARAMS})
                 if params:
@@ -203,8 +246,12 @@ def text_facts(path: str, text: str, kind: str, facts: dict[str, list]) -> None:
             return
         for req in requirements:
             if req.name == "stripe":
+                # (a direct-URL requirement can carry a token: `git+https://user:TOKEN@host/...`)
                 facts.setdefault("stripe_requirements", []).append(
-                    (req.line, req.text, bool(req.locked)))
+                    (req.line, _URL_CREDENTIALS.sub(r"\1***@", req.text), bool(req.locked)))
+
+
+_URL_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
 
 
 def aggregate(per_file: dict[str, dict[str, list]], webhooks: list[dict[str, Any]] | None,

@@ -294,13 +294,23 @@ def card_data_terms() -> list[str]:
     # ``Card(number=...)``, a class ``CreditCard`` with a ``number`` field) or as a whole object
     # read from a request body (``request.json["card"]``)
     return identifier_terms(names, whole_words=True) + [PAN_LITERAL] + [
-        (term, CARD_OBJECT_PARTNER) for term in identifier_terms(containers, whole_words=True)]
+        (term, card_object_partner()) for term in identifier_terms(containers, whole_words=True)]
 
 
-#: What must accompany a card-container word for the file to hold card data (one of these).
-CARD_OBJECT_PARTNER = [r"(?i)number", r"(?i)\brequest", r"(?i)\bjson", r"(?i)\bpost\b",
+#: What must accompany a card-container word for the file to hold card data (one of these)...
+CARD_OBJECT_PARTNER = [r"(?i)number", r"(?i)\brequest", r"(?i)\bpost\b",
                        r"(?i)\bform", r"(?i)\bbody", r"(?i)\bpayload", r"validated_data",
                        r"\bdata\b"]
+
+
+def card_object_partner() -> list[str]:
+    """... or the module of a body parser of the library models (``json``, ``orjson``, ...)."""
+    from pcilint import models
+
+    heads = sorted({name.split(".")[0] for name in models.current().body_parsers})
+    if not heads:
+        return list(CARD_OBJECT_PARTNER)
+    return CARD_OBJECT_PARTNER + [r"(?i)\b(?:" + "|".join(re.escape(h) for h in heads) + ")"]
 
 
 @dataclass

@@ -32,6 +32,13 @@ def render_rule_page(rule: Rule, markdown: bool = False) -> str:
         "## How to fix" if markdown else "How to fix:",
         rule.fix,
     ]
+    if rule.autofix:
+        from pcilint.fixes.kinds import FIX_KINDS
+
+        flag = "--fix" if rule.autofix["safety"] == "safe" else "--fix --unsafe-fixes"
+        lines += ["", "## Autofix" if markdown else "Autofix:",
+                  f"{rule.autofix['kind']} ({rule.autofix['safety']}, applied by `pcilint check "
+                  f"{flag}`): {FIX_KINDS[rule.autofix['kind']]}."]
     if rule.references:
         lines += ["", "## References" if markdown else "References:"]
         lines += [f"- {ref}" for ref in rule.references]

@@ -23,7 +23,7 @@ from pcilint.yamlload import LineDict, load_yaml
 RULE_ID = re.compile(r"^PCI[1-9][0-9]{2}$")
 RULE_KEYS = {
     "id", "name", "category", "severity", "message", "pci_dss", "summary", "why", "fix",
-    "references", "check", "examples", "tags",
+    "references", "check", "examples", "tags", "autofix",
 }
 REQUIRED_KEYS = ("id", "name", "category", "severity", "message", "pci_dss", "summary", "why",
                  "fix", "check", "examples")
@@ -56,6 +56,7 @@ class Rule:
     good: list[Example]
     references: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    autofix: dict[str, str] | None = None  # {"kind": one of pcilint.fixes.kinds, "safety": ...}
     source: str = ""  # "path:line" of the rule's definition
     param_lines: dict[str, int] = field(default_factory=dict)  # check parameter -> line in the file
     check: Any = field(default=None, repr=False)  # the instantiated CheckKind
@@ -75,30 +76,51 @@ class _Missing(dict):
 
 
 def rule_files(path: Path) -> list[Path]:
+    """The files of a rule pack: its ``*.yaml`` / ``*.yml``, and its library models
+    (``models/*.yaml``, see :mod:`pcilint.models`)."""
     if path.is_dir():
+        from pcilint.models import model_files
+
         return sorted(p for p in path.glob("*.yaml") if p.is_file()) + sorted(
-            p for p in path.glob("*.yml") if p.is_file())
+            p for p in path.glob("*.yml") if p.is_file()) + model_files(path)
     return [path]
 
 
 def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) -> list[Rule]:
     """Load the shipped packs plus ``extra`` files or directories and validate their records.
 
-    The rules are data: their check kinds (and so the kinds' parameter validation) are bound by
-    :func:`pcilint.checks.bind`, which the engine calls; a caller that wants every error of a rule
-    pack at once writes ``bind(load_rules(...))``.
+    The packs' library models (a ``models/`` folder, or a file of model sections) are merged with
+    the shipped ones and made the models in force (:func:`pcilint.models.activate`) before any
+    check is bound: the check kinds read them.  The rules are data: their check kinds (and so the
+    kinds' parameter validation) are bound by :func:`pcilint.checks.bind`, which the engine calls;
+    a caller that wants every error of a rule pack at once writes ``bind(load_rules(...))``.
     """
+    from pcilint import models
+
     files: list[Path] = []
-    if include_builtin:
-        files += rule_files(builtin_rules_dir())
+    in_models: set[Path] = set()  # the files of a pack's `models/` folder
+    if include_builtin:  # (the shipped models are read by pcilint.models itself)
+        shipped = set(models.model_files(builtin_rules_dir()))
+        files += [f for f in rule_files(builtin_rules_dir()) if f not in shipped]
     for p in extra or []:
         if not p.exists():
             raise RuleError("rule file or directory not found", path=str(p))
         files += rule_files(p)
+        if p.is_dir():
+            in_models.update(models.model_files(p))
+    parsed: list[list[Rule]] = []
+    model_paths: list[Path] = []
+    for f in files:
+        rules_of = None if f in in_models else load_rule_file(f)
+        if rules_of is None:
+            model_paths.append(f)  # validated by the models loader
+        else:
+            parsed.append(rules_of)
+    models.activate(model_paths)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for f in files:
-        for rule in load_rule_file(f):
+    for group in parsed:
+        for rule in group:
             if rule.id in seen:
                 raise RuleError(f"duplicate rule id {rule.id} (first defined at {seen[rule.id]})",
                                 path=rule.source.rsplit(":", 1)[0],
@@ -108,15 +130,22 @@ def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) ->
     return sorted(rules, key=lambda r: r.id)
 
 
-def load_rule_file(path: Path) -> list[Rule]:
+def load_rule_file(path: Path) -> list[Rule] | None:
+    """The rules of one pack file; None when it is a library-model file (model sections only)."""
     display = str(path)
     try:
         text = safeio.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"cannot read rule file: {exc}", path=display) from None
     data = load_yaml(text, display, RuleError)
+    from pcilint.models import is_model_data
+
+    if is_model_data(data):
+        return None
     if not isinstance(data, dict) or "rules" not in data:
-        raise RuleError("a rule file must be a mapping with a top-level `rules:` list", path=display,
+        raise RuleError("a rule file must be a mapping with a top-level `rules:` list (a library-"
+                        "model file: a mapping of model sections, see docs/writing-rules.md)",
+                        path=display,
                         line=getattr(data, "line", None) or 1)
     unknown = set(data) - {"rules"}
     if unknown:
@@ -200,10 +229,35 @@ def _parse_rule(item: Any, path: str) -> Rule:
         message=message, pci_dss=tuple(pci), summary=_string(item, "summary", path),
         why=_string(item, "why", path), fix=_string(item, "fix", path),
         kind=check["kind"], params=params, bad=bad, good=good, references=tuple(refs),
-        tags=tuple(tags), source=f"{path}:{item.line}",
+        tags=tuple(tags), autofix=_autofix(item, path), source=f"{path}:{item.line}",
         param_lines={str(k): check.line_of(str(k)) for k in check},
     )
     return rule
+
+
+def _autofix(item: LineDict, path: str) -> dict[str, str] | None:
+    """``autofix: {kind: https-url, safety: safe}``: which rewrite ``check --fix`` applies (the
+    prose ``fix:`` says how a person fixes it)."""
+    from pcilint.fixes.kinds import FIX_KINDS, SAFETIES
+
+    if "autofix" not in item:
+        return None
+    spec = item["autofix"]
+    if not isinstance(spec, LineDict) or not isinstance(spec.get("kind"), str):
+        raise _fail("must be a mapping with a `kind` and a `safety`", path, item, "autofix")
+    unknown = set(spec) - {"kind", "safety"}
+    if unknown:
+        raise _fail(f"unknown autofix key {sorted(unknown)[0]!r} (allowed: kind, safety)", path,
+                    spec, sorted(unknown)[0])
+    if spec["kind"] not in FIX_KINDS:
+        raise RuleError(f"unknown autofix kind {spec['kind']!r} (known: {', '.join(FIX_KINDS)})",
+                        path=path, line=spec.line_of("kind"), field="autofix.kind")
+    safety = spec.get("safety")
+    if safety not in SAFETIES:
+        raise RuleError(f"autofix safety must be one of {', '.join(SAFETIES)}", path=path,
+                        line=spec.line_of("safety") if "safety" in spec else spec.line,
+                        field="autofix.safety")
+    return {"kind": spec["kind"], "safety": safety}
 
 
 def _examples(examples: LineDict, key: str, path: str) -> list[Example]:

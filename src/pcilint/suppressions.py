@@ -60,36 +60,16 @@ def _parse(comment: str, line: int) -> tuple[str, Suppression] | None:
     if not m:
         return None
     codes = tuple(c.strip() for c in (m.group("codes") or "").split(",") if c.strip())
-    return m.group("what"), Suppression(line=line, codes=codes, reason=(m.group("reason") or "").strip())
+    # a directive in an HTML or Jinja comment: the comment's closer is not part of the reason
+    reason = re.sub(r"\s*(?:-->|#\}|%\})\s*$", "", (m.group("reason") or "").strip())
+    return m.group("what"), Suppression(line=line, codes=codes, reason=reason.strip())
 
 
 def python_suppressions(text: str) -> SuppressionMap:
     result = SuppressionMap()
     if "pcilint:" not in text:
         return result
-    # Logical lines (statement spans) from the tokenizer: a comment applies to its whole statement.
-    spans: list[tuple[int, int]] = []
-    comments: list[tuple[int, str, bool]] = []  # (line, text, alone on its line)
-    try:
-        start = None
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.COMMENT:
-                alone = tok.line[: tok.start[1]].strip() == ""
-                comments.append((tok.start[0], tok.string, alone))
-                continue
-            if tok.type in (tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
-                            tokenize.ENDMARKER):
-                continue
-            if start is None:
-                start = tok.start[0]
-            if tok.type == tokenize.NEWLINE:
-                spans.append((start, tok.start[0]))
-                start = None
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        # Fall back to single lines for files the tokenizer rejects.
-        for i, line in enumerate(text.splitlines(), 1):
-            if "#" in line:
-                comments.append((i, line[line.index("#"):], line.lstrip().startswith("#")))
+    spans, comments = statement_spans(text)
     span_of = {}
     for s, e in spans:
         for ln in range(s, e + 1):
@@ -125,6 +105,35 @@ def python_suppressions(text: str) -> SuppressionMap:
         for ln in covered:
             result.by_line.setdefault(ln, []).append(sup)
     return result
+
+
+def statement_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, str, bool]]]:
+    """The (first, last) line of every logical line (statement) and every comment as (line, text,
+    alone on its line), from the tokenizer; for a file it rejects, every ``#`` tail is a comment."""
+    # Logical lines (statement spans) from the tokenizer: a comment applies to its whole statement.
+    spans: list[tuple[int, int]] = []
+    comments: list[tuple[int, str, bool]] = []  # (line, text, alone on its line)
+    try:
+        start = None
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                alone = tok.line[: tok.start[1]].strip() == ""
+                comments.append((tok.start[0], tok.string, alone))
+                continue
+            if tok.type in (tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
+                            tokenize.ENDMARKER):
+                continue
+            if start is None:
+                start = tok.start[0]
+            if tok.type == tokenize.NEWLINE:
+                spans.append((start, tok.start[0]))
+                start = None
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        # Fall back to single lines for files the tokenizer rejects.
+        for i, line in enumerate(text.splitlines(), 1):
+            if "#" in line:
+                comments.append((i, line[line.index("#"):], line.lstrip().startswith("#")))
+    return spans, comments
 
 
 def _next_code_line(lines: list[str], after: int) -> int | None:

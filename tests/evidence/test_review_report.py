@@ -104,3 +104,18 @@ def test_review_model_counts_baselined_findings_once():
     rv = build_review(result, sample_context(baseline_path=".pcilint-baseline.json",
                                              baselined=[baselined]))
     assert [x.finding.rule_id for x in rv.exceptions] == ["PCI101", "PCI703"]
+
+
+def test_inventory_hides_credentials_of_a_direct_url_requirement(tmp_path):
+    from conftest import run_cli
+
+    token = "ghp_" + "S3cretT0kenValue42"
+    (tmp_path / "requirements.txt").write_text(
+        f"stripe @ git+https://bob:{token}@github.com/stripe/stripe-python@v9.0.0\n")
+    for fmt in ("json", "html", "markdown"):
+        code, out, err = run_cli(["check", "--no-cache", "--format", fmt, str(tmp_path)])
+        assert token not in out + err and "bob" not in out + err
+        if fmt == "json":
+            reqs = __import__("json").loads(out)["inventory"]["stripe_requirements"]
+            assert [r["requirement"] for r in reqs] == [
+                "stripe @ git+https://***@github.com/stripe/stripe-python@v9.0.0"]

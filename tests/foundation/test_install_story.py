@@ -60,7 +60,23 @@ def test_sarif_links_only_to_pages_that_exist(tmp_path):
                           "--no-cache"], capture_output=True, text=True)
     driver = json.loads(out.stdout)["runs"][0]["tool"]["driver"]
     assert "pypi.org/project/pcilint" not in json.dumps(driver)
-    assert "informationUri" not in driver
+    assert "informationUri" not in driver  # an editable install: no home page to name
+
+
+@pytest.mark.parametrize("source,home", [
+    (("https://github.com/acme/pcilint.git", "a" * 40), "https://github.com/acme/pcilint"),
+    (("https://git.example.org/sec/pcilint", "a" * 40), "https://git.example.org/sec/pcilint"),
+    (("https://user:token@github.com/acme/pcilint", "a" * 40), None),  # never a credential
+    (("ssh://git@github.com/acme/pcilint", "a" * 40), None),
+    (None, None),
+])
+def test_sarif_information_uri_is_the_repository_pcilint_was_installed_from(monkeypatch, source,
+                                                                             home):
+    from pcilint import projectinit
+    from pcilint.reporters import sarif
+
+    monkeypatch.setattr(projectinit, "install_source", lambda: source)
+    assert sarif._home_page() == home
 
 
 @pytest.mark.slow
@@ -102,3 +118,42 @@ def test_readme_precommit_config_runs_as_written(tmp_path):
     again = subprocess.run([exe, "run", "--all-files"], cwd=project, env=env, capture_output=True,
                            text=True, timeout=900)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def _ci_doc_commands() -> list[str]:
+    """Every `pcilint check` command of docs/ci.md's YAML recipes that needs no CI variable."""
+    import textwrap
+
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```yaml\n(.*?)```", text, re.S):
+        data = yaml.safe_load(textwrap.dedent(block))
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack += list(item.values())
+            elif isinstance(item, list):
+                stack += item
+            elif isinstance(item, str) and item.strip().startswith("pcilint check") \
+                    and "$" not in item:
+                commands.append(" ".join(item.split()))
+    return commands
+
+
+def test_ci_doc_scan_commands_run_as_written(tmp_path):
+    import shlex
+
+    commands = _ci_doc_commands()
+    assert len(commands) >= 2  # GitHub Actions and GitLab CI
+    (tmp_path / "settings.py").write_text(f"STRIPE_KEY = '{KEY}'\n")
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    for command in commands:
+        run = subprocess.run(shlex.split(command), cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 1, (command, run.stdout + run.stderr)
+        assert "PCI701" in run.stdout and KEY not in run.stdout + run.stderr, command
+        for out in re.findall(r"--output (\S+)", command):
+            if out != "-":
+                report = (tmp_path / out).read_text()
+                assert "PCI701" in report and KEY not in report, (command, out)

@@ -5,7 +5,9 @@ A statement-level walk (it never descends into expressions) records
 * module-level constants: ``API_URL = "http://..."``, ``VERIFY = False`` (name -> value node);
 * function-local single assignments of literals (``url = "http://..."`` inside a function);
 * instances of imported classes: ``s = requests.Session()``, ``with httpx.Client() as c``,
-  ``self.session = requests.session()`` (local name -> qualified constructor, normalised).
+  ``self.session = requests.session()`` (local name -> qualified constructor, normalised);
+* names and attributes bound to a library module of the models (``sdk = stripe``,
+  ``self.stripe = stripe``, ``self.http = requests``): ``sdk.Charge.create`` is ``stripe.Charge.create``.
 
 Checks use :func:`Bindings.qualify_call` so that ``s.get`` resolves to ``requests.Session.get`` and
 ``requests.Session().get`` to the same.  The table is computed once per file (``ctx.shared``).
@@ -17,27 +19,18 @@ from typing import Any, Iterable
 
 import libcst as cst
 
+from pcilint import models
 from pcilint.analysis.imports import ImportTable, dotted_name
 
-#: Factory functions and re-exports that stand for the same client class.
-CONSTRUCTOR_ALIASES = {
-    "requests.session": "requests.Session",
-    "requests.sessions.Session": "requests.Session",
-    "requests.sessions.session": "requests.Session",
-    "httpx._client.Client": "httpx.Client",
-    "httpx._client.AsyncClient": "httpx.AsyncClient",
-    "aiohttp.client.ClientSession": "aiohttp.ClientSession",
-    "urllib3.poolmanager.PoolManager": "urllib3.PoolManager",
-    "urllib2.build_opener": "urllib.request.build_opener",
-    "stripe._stripe_client.StripeClient": "stripe.StripeClient",
-}
+# Factory functions and re-exports that stand for the same client class (``requests.session`` is a
+# ``requests.Session``) are library models: ``aliases`` in rules/models/http-clients.yaml, stripe.yaml.
 
 LITERAL_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Integer,
                  cst.Name, cst.BinaryOperation, cst.Dict, cst.Call, cst.Attribute)
 
 
 def normalize(qualified: str) -> str:
-    return CONSTRUCTOR_ALIASES.get(qualified, qualified)
+    return models.current().aliases.get(qualified, qualified)
 
 
 class Bindings:
@@ -49,6 +42,8 @@ class Bindings:
         self.locals: dict[int, dict[str, cst.BaseExpression]] = {}
         #: dotted local name (``s``, ``self.session``) -> qualified constructor
         self.instances: dict[str, str] = {}
+        #: dotted local name (``sdk``, ``self.stripe``) -> the library module it is bound to
+        self.modules: dict[str, str] = {}
         self._local_counts: dict[int, dict[str, int]] = {}
 
     # -- building ---------------------------------------------------------------------------------
@@ -99,6 +94,8 @@ class Bindings:
         for target in targets:
             if isinstance(value, cst.Call):
                 self._instance(target, value)
+            elif isinstance(value, (cst.Name, cst.Attribute)):
+                self._module_alias(target, value)
             if not isinstance(target, cst.Name):
                 continue
             name = target.value
@@ -127,7 +124,28 @@ class Bindings:
             return  # not an imported class: nothing known about the instance
         self.instances[local] = normalize(qualified)
 
+    def _module_alias(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        raw, local = dotted_name(value), dotted_name(target)
+        if raw is None or local is None or not self.imports.is_imported(raw.split(".")[0]):
+            return
+        qualified = self.imports.resolve(raw)
+        m = models.current()
+        if qualified in m.stripe_modules or qualified in m.http_modules:
+            self.modules[local] = qualified
+
     # -- queries ----------------------------------------------------------------------------------
+    def qualify_module(self, raw: str | None) -> str | None:
+        """``sdk.Charge.create`` -> ``stripe.Charge.create`` when ``sdk`` is bound to a library
+        module of the models (``sdk = stripe``, ``self.stripe = stripe``); None otherwise."""
+        if not raw or not self.modules:
+            return None
+        parts = raw.split(".")
+        for i in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:i])
+            if prefix in self.modules:
+                return ".".join([self.modules[prefix], *parts[i:]])
+        return None
+
     def qualify_expr(self, node: cst.BaseExpression | None) -> str | None:
         """Qualified dotted name of a Name/Attribute chain, through imports and known instances.
 
@@ -146,6 +164,9 @@ class Bindings:
             if prefix in self.instances:
                 rest = parts[i:]
                 return ".".join([self.instances[prefix], *rest])
+        bound = self.qualify_module(raw)
+        if bound is not None:
+            return normalize(bound)
         return normalize(self.imports.resolve(raw))
 
     def value_of(self, node: cst.BaseExpression, function: cst.FunctionDef | None,

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 import libcst as cst
 import yaml
 
+from pcilint import models
 from pcilint.analysis.globs import matches_any
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
@@ -319,6 +320,7 @@ class FileFlow:
         settings = ctx.settings
         self.vocab = vocabulary(getattr(settings, "sensitive_names", None) or None)
         self.config = flow_config(getattr(settings, "sanitizers", None) or ())
+        self.models = models.current()  # the library models (rules/models/)
         self.has_card = card_word_regex(self.vocab).search(ctx.text) is not None
         self.facts = FileFacts(ctx.path)
         self.events: list[SinkEvent] = []
@@ -530,6 +532,7 @@ class _FunctionWalker:
         self.key = fn.key
         self.vocab = flow.vocab
         self.config = flow.config
+        self.models = flow.models
         self.imports = flow.imports
         self.has_card = flow.has_card
         self.anchor: cst.CSTNode | None = None
@@ -1324,7 +1327,7 @@ class _FunctionWalker:
                 v = self._keyed(key, recv, recv_node)  # type: ignore[arg-type]
                 if v.tainted() or v.safe or (recv.kind or "").startswith("req:"):
                     return v
-        if qualified in ("json.loads", "ujson.loads", "orjson.loads", "simplejson.loads") and args:
+        if qualified in self.models.body_parsers and args:
             inner = args[0].value
             if inner.kind and inner.kind.startswith("req:"):
                 return Value(kind=inner.kind)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from pcilint import models
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
 from pcilint.analysis.names import PAN, Vocabulary, split_words
@@ -48,20 +49,18 @@ REQUEST_GETTERS = {"get_param", "get_argument", "get_body_argument", "get_query_
                    "get_arguments", "get_body_arguments"}
 TORNADO_GETTERS = {"get_argument", "get_body_argument", "get_query_argument", "get_arguments",
                    "get_body_arguments"}
-#: Raw body attributes that hold the body as text/bytes, to be parsed by ``json.loads``.
+#: Raw body attributes that hold the body as text/bytes, to be parsed by a body parser
+#: (``body_parsers`` of the library models, rules/models/parsers.yaml).
 RAW_BODY = {"body", "data", "get_data", "stream"}
-#: Functions that parse a JSON body.
-JSON_PARSERS = {"json.loads", "ujson.loads", "orjson.loads", "simplejson.loads", "rapidjson.loads"}
 #: Methods that return a mapping with the same keys (an alias of the body).
 COPY_METHODS = {"copy", "dict", "to_dict", "items", "lists"}
 #: Methods that read one key.
 GET_METHODS = {"get", "getlist", "pop", "get_all", "getone", "setdefault", "getall"}
-#: Imports that are a request object themselves (``from flask import request as r``).
-REQUEST_GLOBALS = {"flask.request", "quart.request", "bottle.request", "sanic.request",
-                   "werkzeug.local.request", "flask.globals.request", "pyramid.request"}
+# Imports that are a request object themselves (``from flask import request as r``), the parameter
+# annotations that make a parameter the request and the defaults that make it a request body are
+# library models (rules/models/web-frameworks.yaml).
 REQUEST_NAMES = {"request", "req", "http_request", "incoming_request"}
 WEAK_KEYS = ("pan", "cid", "csc", "cvn", "ccn")
-REQUEST_ANNOTATIONS = {"Request", "HttpRequest", "WSGIRequest", "ASGIRequest", "HTTPRequest"}
 
 
 @dataclass(frozen=True)
@@ -95,13 +94,14 @@ class RequestAliases:
         """A parameter annotated as a request (``request: Request``, ``req: HttpRequest``)."""
         ann = param.annotation.annotation if param.annotation is not None else None
         head = (dotted_name(ann) or "").rsplit(".", 1)[-1] if ann is not None else ""
-        if head in REQUEST_ANNOTATIONS:
+        m = models.current()
+        if head in m.request_annotations:
             self.request_objects.add(param.name.value)
             return
         # FastAPI/Ninja ``payload: dict = Body(...)``: the parameter is a request body
         if isinstance(param.default, cst.Call):
             marker = (dotted_name(param.default.func) or "").rsplit(".", 1)[-1]
-            if marker in ("Body", "Form"):
+            if marker in m.body_parameters:
                 self.bodies[param.name.value] = f"{marker}() parameter"
 
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression,
@@ -131,15 +131,16 @@ def _is_request_object(node: cst.BaseExpression, imports: ImportTable | None,
             return True
         if aliases is not None and node.value in aliases.request_objects:
             return True
-        if imports is not None and imports.resolve(node.value) in REQUEST_GLOBALS:
+        if imports is not None and imports.resolve(node.value) in models.current().request_globals:
             return True
         return False
     if isinstance(node, cst.Attribute):
         # self.request (class-based views), flask.request
         if node.attr.value == "request" and isinstance(node.value, cst.Name) \
-                and node.value.value in ("self", "flask", "quart", "bottle", "view", "cls"):
+                and (node.value.value in ("self", "view", "cls") or node.value.value in {
+                    g.split(".")[0] for g in models.current().request_globals}):
             return True
-        if imports is not None and imports.qualify(node) in REQUEST_GLOBALS:
+        if imports is not None and imports.qualify(node) in models.current().request_globals:
             return True
     return False
 
@@ -180,7 +181,7 @@ def request_body_origin(node: cst.BaseExpression, imports: ImportTable | None = 
         if method in COPY_METHODS:
             return request_body_origin(func.value, imports, aliases)
     name = (imports.qualify(func) if imports is not None else dotted_name(func)) or ""
-    if name in JSON_PARSERS and node.args:
+    if name in models.current().body_parsers and node.args:
         raw = _unwrap(node.args[0].value)
         if isinstance(raw, cst.Call) and isinstance(raw.func, cst.Attribute) \
                 and raw.func.attr.value == "decode":

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from pcilint import models
 from pcilint.analysis.cardnumbers import is_pan
 from pcilint.analysis.imports import ImportTable, dotted_name
 from pcilint.analysis.literals import string_value
@@ -26,9 +27,6 @@ REQUEST_CONTAINERS = frozenset({
 REQUEST_METHODS = frozenset({"get_json", "json", "form", "body", "get_data", "media"})
 #: Names under which code refers to the current request.
 REQUEST_NAMES = frozenset({"request", "req", "self.request", "flask.request", "self.req"})
-#: Functions that parse a request body into a mapping.
-BODY_PARSERS = frozenset({"json.loads", "ujson.loads", "orjson.loads", "simplejson.loads",
-                          "urllib.parse.parse_qs", "parse_qs"})
 #: Methods that read one field from a mapping.
 GETTERS = frozenset({"get", "getlist", "pop", "getone", "get_all", "setdefault"})
 
@@ -49,7 +47,7 @@ def is_request_name(node: cst.BaseExpression, imports: ImportTable | None = None
         return False
     if raw in REQUEST_NAMES:
         return True
-    return imports is not None and imports.resolve(raw) in ("flask.request", "quart.request")
+    return imports is not None and imports.resolve(raw) in models.current().request_globals
 
 
 def request_container(node: cst.BaseExpression, imports: ImportTable | None = None) -> str | None:
@@ -72,7 +70,7 @@ def request_container(node: cst.BaseExpression, imports: ImportTable | None = No
         name = dotted_name(func)
         if name is not None and node.args:
             qualified = imports.resolve(name) if imports is not None else name
-            if qualified in BODY_PARSERS:
+            if qualified in models.current().body_parsers:
                 inner = request_container(node.args[0].value, imports)
                 if inner is not None:
                     return f"{name}({inner})"

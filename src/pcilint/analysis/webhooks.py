@@ -25,7 +25,7 @@ from typing import Any
 
 import libcst as cst
 
-from pcilint import walk
+from pcilint import models, walk
 from pcilint.analysis.bindings import NOT_CONSTANT, Bindings, bindings_for, constant_value
 from pcilint.analysis.imports import dotted_name
 from pcilint.analysis.literals import string_value
@@ -43,23 +43,10 @@ STRIPE_EVENT = re.compile(
     r"(?:\.[a-z_]+)+")
 SIGNATURE_HEADER = re.compile(r"(?i)(?:http_)?stripe[-_]signature")
 
-#: Calls that verify the signature (method name is enough: the receiver may be a StripeClient).
-VERIFY_METHODS = {"construct_event", "verify_header", "parse_event_notification",
-                  "parse_thin_event", "notification_handler", "async_notification_handler"}
-#: Of those, the ones that return the verified event (their result must be used).
-EVENT_RETURNING = {"construct_event", "parse_event_notification", "parse_thin_event"}
-#: Where the secret and the tolerance are, per verifying method: (secret index, keyword), tolerance index.
-SECRET_ARG = {"construct_event": (2, "secret"), "verify_header": (2, "secret"),
-              "parse_event_notification": (2, "secret"), "parse_thin_event": (2, "secret"),
-              "notification_handler": (0, "webhook_secret"),
-              "async_notification_handler": (0, "webhook_secret")}
-TOLERANCE_ARG = {"construct_event": 3, "verify_header": 3, "parse_event_notification": 3,
-                 "parse_thin_event": 3}
-#: Re-fetching the event (or the list of events) from Stripe's API is as good as verifying it.
-REFETCH = re.compile(r"(?:^|\.)(?:Event\.(?:retrieve|list)|events\.(?:retrieve|list)|"
-                     r"fetch_event)$")
-CONSTRUCT_FROM = re.compile(r"(?:^|\.)(?:Event\.construct_from|convert_to_stripe_object|"
-                            r"StripeObject\.construct_from)$")
+# The Stripe SDK's entry points - the calls that verify a signature (by method name: the receiver
+# may be a StripeClient), where their secret and tolerance are, which return the verified event, the
+# calls that re-fetch or construct an event - and the body parsers are library models
+# (rules/models/stripe.yaml, parsers.yaml): see pcilint.models.
 PLACEHOLDER_SECRET = re.compile(
     r"(?i)^\s*$|^(?:whsec_)?(?:\.\.\.|…|x+|\*+|<.*>|\{.*\}|your.*|.*placeholder.*|changeme|"
     r"change_me|secret|test|todo|fixme|replace.*|insert.*|none|null|dummy|fake|sample)$|"
@@ -71,12 +58,9 @@ VIEW_DECORATORS = {"csrf_exempt", "require_POST", "require_http_methods", "api_v
 REQUEST_PARAMS = {"request", "req", "http_request"}
 BODY_ATTRS = {"body", "data", "get_data", "get_json", "json", "stream", "read", "text",
               "content", "POST", "media", "get_body", "raw_body"}
-FLASK_REQUEST = {"flask.request", "quart.request", "flask.globals.request"}
 VIEW_BASES = re.compile(r"(?:View|Endpoint|Resource|Handler|ViewSet|APIView)$")
 SIGNATURE_ERRORS = re.compile(r"(?:^|\.)(?:SignatureVerificationError|Exception|BaseException|"
                               r"StripeError|StripeErrorWithParamCode)$")
-RAW_PARSE = re.compile(r"(?:^|\.)(?:json\.loads|loads|get_json|json|ujson\.loads|orjson\.loads|"
-                       r"simplejson\.loads|parse_raw|model_validate_json)$")
 EXIT_CALLS = re.compile(r"(?:^|\.)(?:abort|exit|_exit|HTTPException|Http404)$")
 DJSTRIPE = re.compile(r"^djstripe\.")
 HOOK_NAME = re.compile(r"(?i)webhook|hook|event|notif|callback|listener")
@@ -179,7 +163,8 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         super().__init__()
         self.ctx = ctx
         module, is_package = module_name(ctx.path)
-        self.facts = ModuleFacts(module, is_package, "stripe" in ctx.text.lower())
+        self.models = models.current()
+        self.facts = ModuleFacts(module, is_package, _names_stripe(ctx.text, self.models))
         self.bindings: Bindings = bindings_for(ctx)
         self.imports = ctx.imports
         self.classes: list[cst.ClassDef] = []
@@ -356,7 +341,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             base = dotted_name(node.value) or ""
             if base.split(".")[-1] in REQUEST_PARAMS:
                 unit.reads_body = True
-                if self.imports.resolve(base) in FLASK_REQUEST:
+                if self.imports.resolve(base) in self.models.request_globals:
                     unit.endpoint = True
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -366,30 +351,32 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         last = (raw or qualified).split(".")[-1] if (raw or qualified) else ""
         if isinstance(node.func, cst.Attribute):
             last = node.func.attr.value
+        m = self.models
         if unit is None:
-            if last in VERIFY_METHODS:
+            if last in m.verify_methods:
                 self._check_verification_args(None, node, last)
             return
-        if "stripe" in qualified.lower():
+        if _names_stripe(qualified, m):
             unit.mentions_stripe = True
         if last == "startswith" and node.args and any(
                 _is_event_prefix(t) for t in _strings(node.args[0].value)):
             unit.event_names = True  # event.type.startswith("customer.subscription.")
-        if last in VERIFY_METHODS:
+        if last in m.verify_methods:
             unit.verifies = True
             unit.verified_by.append((last, self._line(node)))
             self._check_verification_args(unit, node, last)
-        elif REFETCH.search(qualified) or REFETCH.search(raw):
+        elif m.refetch_regex.search(qualified) or m.refetch_regex.search(raw):
             unit.verifies = True
             unit.verified_by.append((raw or qualified, self._line(node)))
         elif last.endswith("_without_verification"):
             unit.constructs = True
             if not unit.without_verification:
                 unit.without_verification = self._line(node)
-        elif CONSTRUCT_FROM.search(qualified):
+        elif m.construct_regex.search(qualified):
             unit.constructs = True
-        elif RAW_PARSE.search(qualified) and (raw.startswith("json") or "request" in raw
-                                              or last in ("get_json", "json")):
+        elif qualified in m.body_parsers or (
+                m.parse_regex.search(qualified) and (raw.startswith("json") or "request" in raw
+                                                     or last in ("get_json", "json"))):
             unit.reads_body = True
         self._record_call(unit, node.func, qualified)
 
@@ -422,9 +409,10 @@ class WebhookCollector(cst.BatchableCSTVisitor):
         function = self.unit_node
         positional = [a for a in node.args if a.keyword is None and not a.star]
         keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
-        index, keyword = SECRET_ARG[method]
-        secret_arg = keywords.get(keyword) or (positional[index] if index < len(positional)
-                                               else None)
+        verify = self.models.verify_methods[method]
+        index, keyword = verify.secret_arg, verify.secret_keyword
+        secret_arg = (keywords.get(keyword) if keyword else None) or (
+            positional[index] if index is not None and index < len(positional) else None)
         target = unit if unit is not None else self._orphan(node)
         if secret_arg is not None:
             value = constant_value(self.bindings.value_of(secret_arg.value, function))
@@ -432,8 +420,8 @@ class WebhookCollector(cst.BatchableCSTVisitor):
                 target.defects.append(("placeholder-secret", self._line(secret_arg),
                                        "an empty secret" if not value.strip()
                                        else "a placeholder secret"))
-        if method in TOLERANCE_ARG:
-            idx = TOLERANCE_ARG[method]
+        if verify.tolerance_arg is not None:
+            idx = verify.tolerance_arg
             tol = keywords.get("tolerance") or (positional[idx] if idx < len(positional) else None)
             if tol is not None:
                 value = constant_value(self.bindings.value_of(tol.value, function))
@@ -531,7 +519,7 @@ class WebhookCollector(cst.BatchableCSTVisitor):
             if isinstance(value, cst.Await):
                 value = value.expression
             if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
-                    and value.func.attr.value in EVENT_RETURNING:
+                    and _returns_event(value.func.attr.value):
                 unit.defects.append(("discarded-candidate", self._line(small),
                                      target_name or ""))
 
@@ -590,14 +578,26 @@ def _guard_codes(test: cst.BaseExpression) -> set[str]:
 def _secret_arg(call: cst.Call) -> cst.BaseExpression | None:
     func = call.func
     method = func.attr.value if isinstance(func, cst.Attribute) else (dotted_name(func) or "")
-    if method not in SECRET_ARG:
+    verify = models.current().verify_methods.get(method)
+    if verify is None:
         return None
-    index, keyword = SECRET_ARG[method]
+    index, keyword = verify.secret_arg, verify.secret_keyword
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
             return arg.value
     positional = [a for a in call.args if a.keyword is None and not a.star]
-    return positional[index].value if index < len(positional) else None
+    return positional[index].value if index is not None and index < len(positional) else None
+
+
+def _returns_event(method: str) -> bool:
+    verify = models.current().verify_methods.get(method)
+    return verify is not None and verify.returns_event
+
+
+def _names_stripe(text: str, m: models.Models) -> bool:
+    """Whether a text (a file, a qualified name) names the Stripe SDK (``stripe`` in any case)."""
+    low = text.lower()
+    return any(name.lower() in low for name in m.stripe_names)
 
 
 def _dependency_calls(node: cst.BaseExpression) -> list[cst.Call]:
@@ -687,11 +687,12 @@ class _Finder(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         raw = dotted_name(node.func) or ""
         last = node.func.attr.value if isinstance(node.func, cst.Attribute) else raw
-        if last in VERIFY_METHODS and self.verify is None:
+        m = models.current()
+        if last in m.verify_methods and self.verify is None:
             self.verify = node
         if EXIT_CALLS.search(raw):
             self.exits = True
-        if RAW_PARSE.search(raw) or CONSTRUCT_FROM.search(raw) or \
+        if m.parse_regex.search(raw) or m.construct_regex.search(raw) or \
                 last.endswith("_without_verification"):
             self.parses = True
 

@@ -45,6 +45,8 @@ from typing import Any
 
 import libcst as cst
 
+from pcilint import models
+from pcilint.analysis.bindings import bindings_for
 from pcilint.analysis.globs import matches_any
 from pcilint.analysis.imports import dotted_name
 from pcilint.analysis.sources import GETTERS, key_text, request_container, subscript_key
@@ -68,18 +70,13 @@ NOT_CLIENT_ANNOTATIONS = frozenset({"Request", "WebSocket", "Response", "Backgro
                                     "Session", "AsyncSession", "HTTPConnection", "User"})
 NOT_CLIENT_PARAMS = frozenset({"self", "cls", "request", "req", "db", "session", "response",
                                "background_tasks", "current_user", "user", "settings"})
-#: StripeClient service segments (``client.v1.refunds.create``).
-STRIPE_SERVICES = frozenset({"payment_intents", "setup_intents", "charges", "refunds", "transfers",
-                             "payouts", "prices", "invoice_items", "invoiceitems", "subscriptions",
-                             "subscription_items", "payment_links", "checkout", "application_fees",
-                             "customers", "invoices", "quotes", "topups"})
+# The Stripe SDK's entry points - its modules (also through a name bound to one: ``sdk = stripe``),
+# StripeClient service segments (``client.v1.refunds.create``), the methods that write and the ones
+# that read - are library models (rules/models/stripe.yaml): see pcilint.models.
 #: Dict keys that are not followed into (free-form data Stripe does not act on).
 NOT_FOLLOWED = frozenset({"metadata", "description", "statement_descriptor"})
 VALIDATING_WORD = re.compile(r"(^|_)(validate|validated|check|ensure|verify|assert|clean|guard)(_|$)",
                              re.I)
-#: Stripe methods that read: their ``currency``/``customer`` are filters, not what is charged.
-READ_METHODS = frozenset({"list", "retrieve", "search", "auto_paging_iter", "upcoming",
-                          "upcoming_lines", "preview", "list_line_items", "construct_from"})
 #: Marks a call target named as this module names it (a local function or ``self.method``).
 LOCAL = "@local:"
 #: Keywords of ``Query()``/``Path()``/``Body()``/``Form()``/``Field()`` that bound a value.
@@ -490,6 +487,9 @@ class _Walker:
         args = [self.ev(a.value, env) for a in e.args]
         raw = dotted_name(func)
         qualified = self.imports.resolve(raw) if raw else None
+        if raw and not self.imports.is_imported(raw.split(".")[0]):
+            # a name or attribute bound to the Stripe module (``self.stripe = stripe``)
+            qualified = bindings_for(self.ctx).qualify_module(raw) or qualified
         self.check.sink(self, e, raw, qualified, args)
         if raw and not self.check.is_stripe_call(raw, qualified) and any(
                 v is not None and v.kind in ("scalar", "container", "param") for v in args):
@@ -508,7 +508,7 @@ class _Walker:
         name = qualified or raw or ""
         if name in CONVERSIONS or name.rsplit(".", 1)[-1] in ("Decimal",):
             return args[0] if args else None
-        if name in ("json.loads", "orjson.loads", "ujson.loads") and args and args[0] is not None:
+        if name in models.current().body_parsers and args and args[0] is not None:
             return V(args[0].origin, args[0].line, "container")
         if name in ("dict",) and args:
             return args[0]
@@ -552,29 +552,35 @@ class ClientValueToStripe(CheckKind):
                         doc="Stripe call parameters (keyword names, also inside price_data, "
                             "line_items, transfer_data and params dicts) that must not take a "
                             "client-controlled value."),
-        "calls": Param("list[str]", default=["stripe.*"],
-                       doc="Qualified call globs that are Stripe calls (StripeClient service "
-                           "calls are recognised by their service segment)."),
+        "calls": Param("list[str]", default=[],
+                       doc="Qualified call globs that are Stripe calls; default: every call into "
+                           "the Stripe modules of the library models (`stripe.*`). StripeClient "
+                           "service calls are recognised by their service segment."),
     }
 
     def setup(self) -> None:
         self.targets = frozenset(self.p["params"])
-        self.calls = tuple(self.p["calls"])
+        self.calls = tuple(self.p["calls"]) or tuple(
+            f"{m}.*" for m in models.current().stripe_modules)
 
     def prefilter_terms(self) -> list[str] | None:
-        return [r"stripe|Stripe|" + "|".join(sorted(STRIPE_SERVICES))]
+        m = models.current()
+        names = {*m.stripe_names, *(n.capitalize() for n in m.stripe_names if n.islower()),
+                 *m.stripe_services}
+        return ["|".join(sorted(re.escape(n) for n in names))]
 
     def is_stripe_call(self, raw: str | None, qualified: str | None) -> bool:
         if not raw:
             return False
+        m = models.current()
         last = raw.rsplit(".", 1)[-1]
-        if last in READ_METHODS or last.startswith(("list_", "retrieve_")):
+        if last in m.stripe_read_methods or last.startswith(("list_", "retrieve_")):
             return False  # filters of a read (``Price.list(currency=...)``) charge nobody
         if qualified and matches_any(qualified, self.calls):
             return True
         parts = raw.split(".")
-        return len(parts) >= 3 and any(p in STRIPE_SERVICES for p in parts[1:-1]) \
-            and parts[-1] in ("create", "update", "modify", "capture")
+        return len(parts) >= 3 and any(p in m.stripe_services for p in parts[1:-1]) \
+            and parts[-1] in m.stripe_write_methods
 
     def sink(self, w: _Walker, call: cst.Call, raw: str | None, qualified: str | None,
              values: list[V | None]) -> None:

@@ -7,9 +7,15 @@ f-string, a ``+`` concatenation, a ``%`` or ``.format`` template - as long as th
 out (``f"http://{host}/"`` is not judged).  Loopback and reserved hosts are allowed
 (``allow_hosts``); hosts another rule reports (``skip_hosts``) are left to it.
 
-* ``calls``: ``{call: [globs], arg: index, keyword: name}`` - where the URL argument is;
-  a dict literal argument (``StripeClient(base_addresses={...})``) has each value checked.
-* ``attributes``: ``[globs]`` - ``stripe.api_base = "http://..."``.
+The clients and where each takes its URL are library models (``http_clients`` in
+``rules/models/http-clients.yaml``; the Stripe SDK's base URLs, ``base_url_calls`` and
+``base_url_attributes`` in ``rules/models/stripe.yaml``); a rule adds its own with
+
+* ``calls``: ``{call: [globs], arg: index, keyword: name, when_arg: [index, NAME]}`` - where the URL
+  argument is; a dict literal argument (``StripeClient(base_addresses={...})``) has each value checked;
+* ``attributes``: ``[globs]`` - ``stripe.api_base = "http://..."``;
+
+and ``use_models: false`` leaves the models' clients out.
 
 Reported at the URL literal (contract section 3); message fields: ``url`` (scheme and host only),
 ``client``.
@@ -22,6 +28,7 @@ from typing import Any, Callable, Iterator
 
 import libcst as cst
 
+from pcilint import models
 from pcilint.analysis.globs import matches_any
 from pcilint.analysis.bindings import bindings_for
 from pcilint.analysis.imports import dotted_name
@@ -93,8 +100,15 @@ class InsecureUrl(CheckKind):
     # the files importing it (pcilint.prefilter); Django settings users match a term of their own.
     DECLARES_DEPENDENCIES = True
     PARAMS = {
-        "calls": Param("list[dict]", default=[], doc="{call: [globs], arg: index, keyword: name}"),
-        "attributes": Param("list[str]", default=[], doc="Attributes that hold a base URL."),
+        "calls": Param("list[dict]", default=[],
+                       doc="{call: [globs], arg: index, keyword: name, when_arg: [index, NAME]}, "
+                           "besides the HTTP clients of the library models"),
+        "attributes": Param("list[str]", default=[],
+                            doc="Attributes that hold a base URL, besides the models' "
+                                "(stripe.api_base, ...)."),
+        "use_models": Param("bool", default=True,
+                            doc="Check the HTTP clients and Stripe base URLs of the library models "
+                                "(rules/models/) besides `calls` and `attributes`."),
         "allow_hosts": Param("list[regex]", default=[], doc="Hosts that may use plain http."),
         "skip_hosts": Param("list[regex]", default=[], doc="Hosts left to another rule."),
         "prefilter": Param("list[str]", default=["http://"],
@@ -103,19 +117,31 @@ class InsecureUrl(CheckKind):
 
     def setup(self) -> None:
         self.calls = []
+        self.attributes = list(self.p["attributes"])
         for spec in self.p["calls"]:
             globs = spec.get("call")
             self.calls.append({**spec, "call": [globs] if isinstance(globs, str) else list(globs)})
+        self._model_calls: list[dict[str, Any]] = []
+        if self.p["use_models"]:
+            m = models.current()
+            self._model_calls = [c.as_spec() for c in m.url_calls + m.stripe_base_url_calls]
+            self.calls += self._model_calls
+            self.attributes += [a for a in m.stripe_base_url_attributes if a not in self.attributes]
 
     def prefilter_terms(self) -> list[str | tuple[str | list[str], ...]] | None:
         terms: list[str | tuple[str | list[str], ...]] = list(self.p["prefilter"])
         # a client given a Django setting (`requests.get(settings.API)`): the setting's module is
         # not imported, so the closure cannot find the file; a client import and `settings.` can
-        clients = sorted({g.split(".")[0] for spec in self.calls for g in spec["call"]
+        # (the rule's own calls name their modules by their globs' heads; the models by `modules`)
+        m = models.current()
+        own = [spec for spec in self.calls if spec not in self._model_calls]
+        clients = sorted({re.escape(g.split(".")[0]) for spec in own for g in spec["call"]
                           if g and g[0].isalpha()} | {
-                              a.split(".")[0] for a in self.p["attributes"] if a[0].isalpha()})
+                              re.escape(a.split(".")[0]) for a in self.attributes if a[0].isalpha()}
+                         | ({re.escape(n) for n in m.http_modules + m.stripe_modules}
+                            if self.p["use_models"] else set()))
         if clients:
-            names = "|".join(re.escape(c) for c in clients)
+            names = "|".join(clients)
             terms.append(([rf"\bimport\s+(?:{names})\b", rf"\bfrom\s+(?:{names})\b"],
                           r"\bsettings\."))
         return terms
@@ -223,6 +249,9 @@ class InsecureUrl(CheckKind):
                 for spec in check.calls:
                     if not (matches_any(qualified, spec["call"]) or matches_any(raw, spec["call"])):
                         continue
+                    when = spec.get("when_arg")
+                    if when is not None and not _argument_named(node, when):
+                        return
                     arg = _argument(node, spec.get("arg"), spec.get("keyword"))
                     if arg is not None:
                         judge(arg, raw or qualified or "client")
@@ -237,10 +266,10 @@ class InsecureUrl(CheckKind):
                     self._assigned(node.target, node.value)
 
             def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-                if not isinstance(target, cst.Attribute) or not check.p["attributes"]:
+                if not isinstance(target, cst.Attribute) or not check.attributes:
                     return
                 qualified = bindings.qualify_expr(target)
-                if qualified and matches_any(qualified, check.p["attributes"]):
+                if qualified and matches_any(qualified, check.attributes):
                     judge(value, dotted_name(target) or qualified)
 
         return Visitor()
@@ -313,6 +342,18 @@ def _values(node: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
                 yield element.value
     else:
         yield node
+
+
+def _argument_named(node: cst.Call, when: Any) -> bool:
+    """``when = [index, NAME]``: the call's positional argument ``index`` is ``NAME`` or ``x.NAME``
+    (``c.setopt(pycurl.URL, url)``)."""
+    try:
+        index, name = int(when[0]), str(when[1])
+    except (TypeError, ValueError, IndexError):
+        return False
+    arg = _argument(node, index, None)
+    raw = dotted_name(arg) if arg is not None else None
+    return raw is not None and raw.rsplit(".", 1)[-1] == name
 
 
 def _argument(node: cst.Call, index: Any, keyword: Any) -> cst.BaseExpression | None:

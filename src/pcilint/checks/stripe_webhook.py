@@ -29,6 +29,7 @@ from typing import Any
 
 import libcst as cst
 
+from pcilint import models
 from pcilint.analysis.webhooks import (HOOK_NAME, OTHER_PROVIDERS, STRIPE_EVENT, ModuleFacts,
                                        Unit, WebhookCollector, absolute)
 from pcilint.checks import register
@@ -43,10 +44,28 @@ CBV_PRELUDE = ("dispatch", "initial", "setup", "__call__", "check_permissions",
 NOT_VERIFYING = re.compile(r"(?i)without_verif|unverif|no_verif|skip_verif|_insecure")
 #: a quoted Stripe event name: a registry of handlers may live in a module that names neither
 EVENT_LITERAL = r"[\"'](?:" + STRIPE_EVENT.pattern + r")[\"']"
-PREFILTER = re.compile(r"(?i)stripe|webhook|" + EVENT_LITERAL)
 #: with `stripe`, a word a webhook handler or a verifying helper cannot do without
 STRIPE_PARTNER = (r"(?i)hook|event|signature|verif|whsec|notification|callback|listener|"
                   r"construct_from|convert_to_stripe_object")
+
+
+def _stripe_words() -> str:
+    """A regex naming the Stripe SDK in any case (its module names: library models,
+    rules/models/stripe.yaml)."""
+    names = models.current().stripe_names
+    return r"(?i)" + "|".join(sorted(re.escape(n) for n in names))
+
+
+def _collector_terms() -> re.Pattern[str]:
+    """The files the webhook collector runs in: they name Stripe, a webhook or a Stripe event."""
+    pattern = _stripe_words() + r"|webhook|" + EVENT_LITERAL
+    cached = _COLLECTOR.get(pattern)
+    if cached is None:
+        cached = _COLLECTOR[pattern] = re.compile(pattern)
+    return cached
+
+
+_COLLECTOR: dict[str, re.Pattern[str]] = {}
 
 
 def _says_verify(name: str) -> bool:
@@ -86,12 +105,12 @@ class StripeWebhook(CheckKind):
         # `stripe` alone is in every module that creates a charge (and in all of the Stripe SDK):
         # a file matters here if it also names a hook, an event, a signature or a verification -
         # what a handler, a verifying helper or a module between them (which names the next hop)
-        # shows.  The collector itself still runs wherever PREFILTER matches.
-        return [r"(?i)webhook", EVENT_LITERAL, (r"(?i)stripe", [STRIPE_PARTNER])]
+        # shows.  The collector itself still runs wherever _collector_terms() matches.
+        return [r"(?i)webhook", EVENT_LITERAL, (_stripe_words(), [STRIPE_PARTNER])]
 
     def visitor(self, ctx: FileContext) -> cst.BatchableCSTVisitor | None:
         # One collector per file, however many webhook rules are active.
-        if "webhook-collector" in ctx.shared or not PREFILTER.search(ctx.text):
+        if "webhook-collector" in ctx.shared or not _collector_terms().search(ctx.text):
             return None
         collector = WebhookCollector(ctx)
         ctx.shared["webhook-collector"] = collector
@@ -370,6 +389,6 @@ def _is_stripe_handler(unit: Unit, reach: list[Unit], mf: ModuleFacts,
     if dispatches is not None and any(dispatches(u, mf.stripe_context) for u in reach):
         return True  # HANDLERS[event["type"]](event) with the registry in another module
     # a Stripe-named webhook route that reads the body and hands it on
-    if unit.reads_body and re.search(r"(?i)stripe", name_text) and HOOK_NAME.search(name_text):
+    if unit.reads_body and re.search(_stripe_words(), name_text) and HOOK_NAME.search(name_text):
         return True
     return False

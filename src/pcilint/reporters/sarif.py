@@ -216,18 +216,34 @@ def to_document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
         invocation["properties"]["revision"] = meta["revision"]
     if meta.get("rules_digest"):
         invocation["properties"]["rulesDigest"] = meta["rules_digest"]
+    driver: dict[str, Any] = {"name": "pcilint", "version": __version__,
+                              "semanticVersion": __version__}
+    home = _home_page()
+    if home:
+        driver["informationUri"] = home
+    driver["rules"] = descriptors
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "pcilint", "version": __version__,
-                            "semanticVersion": __version__,
-                            # no informationUri: pcilint has no published home page, and a
-                            # link that does not resolve is worse than none (SARIF makes it optional)
-                            "rules": descriptors}},
+        "tool": {"driver": driver},
         "invocations": [invocation],
         "originalUriBaseIds": {SRCROOT: {"uri": cwd.resolve().as_uri().rstrip("/") + "/"}},
         "columnKind": "utf16CodeUnits",
         "results": results,
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _home_page() -> str | None:
+    """The repository pcilint was pip-installed from (PEP 610 ``direct_url.json``), when it is an
+    https URL: the page that has its README and docs/.  pcilint is not published anywhere else, and
+    a link that does not resolve is worse than none (SARIF makes ``informationUri`` optional), so a
+    clone or an editable install gives none."""
+    from pcilint.projectinit import install_source
+
+    source = install_source()
+    if source is None or not source[0].startswith("https://"):
+        return None
+    url = source[0].removesuffix(".git")
+    return url if "@" not in url.split("://", 1)[1].split("/", 1)[0] else None  # no credentials
 
 
 def render(result: ScanResult, ctx: ReportContext) -> str:

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import click
+
 from pcilint.findings import SEVERITIES, ScanResult
 from pcilint.reporters import ReportContext
 from pcilint.reporters.statistics import statistics_lines
 
+# ``--color``: severity colours as Ruff and pytest use them; the text is the same without colour
+SEVERITY_STYLE = {"critical": {"fg": "red", "bold": True}, "high": {"fg": "red"},
+                  "medium": {"fg": "yellow"}, "low": {"fg": "cyan"}}
+
 
 def render(result: ScanResult, ctx: ReportContext) -> str:
+    def style(text: str, **how: object) -> str:
+        return click.style(text, **how) if ctx.color else text  # type: ignore[arg-type]
+
     out: list[str] = []
     for f in result.findings:
-        out.append(f"{f.path}:{f.line}:{f.column}: {f.rule_id} [{f.severity}] {f.message}")
+        sev = SEVERITY_STYLE.get(f.severity, {})
+        out.append(f"{style(f'{f.path}:{f.line}:{f.column}:', bold=True)} "
+                   f"{style(f.rule_id, **sev)} {style(f'[{f.severity}]', **sev)} {f.message}")
         if ctx.show_trace:
             for step in f.trace:
-                out.append(f"    {step.path}:{step.line}: {step.note}")
+                out.append(style(f"    {step.path}:{step.line}: {step.note}", dim=True))
     for e in result.errors:
-        out.append(f"{e.path}: error: {e.message}")
+        out.append(f"{style(e.path + ':', bold=True)} {style('error:', fg='red')} {e.message}")
     for path, line, codes in result.unused_suppressions:
         out.append(f"{path}:{line}: unused suppression ({codes})")
     if ctx.statistics:
@@ -30,7 +41,7 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         n = len(ctx.outside_diff)
         summary += (f" Only lines changed since {ctx.diff_rev} are reported ({n} finding"
                     f"{'s' if n != 1 else ''} elsewhere).")
-    out.append(summary)
+    out.append(style(summary, bold=True))
     return "\n".join(out) + "\n"
 
 
