@@ -13,7 +13,7 @@ from pcilint.analysis.cardnumbers import _expand, iin_table, is_pan, issuer, luh
 from pcilint.ruleset import load_rules
 
 RULES = load_rules()
-DOC = Path(__file__).resolve().parent.parent / "docs" / "rules-transport-webhook-secrets.md"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "rules-secrets.md"
 
 
 def luhn_complete(body: str) -> str:

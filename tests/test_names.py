@@ -1,4 +1,4 @@
-"""The card-data vocabulary (contract section 1): names are matched by words, never by substring."""
+"""The card-data vocabulary (docs/contract.md §1): names are matched by words, never by substring."""
 
 from __future__ import annotations
 

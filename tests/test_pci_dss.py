@@ -1,4 +1,4 @@
-"""Per-finding PCI DSS v4.0.1 references (contract section 2, `pci_dss`; rules/data/pci-dss.yaml).
+"""Per-finding PCI DSS v4.0.1 references (docs/contract.md §2, `pci_dss`; rules/data/pci-dss.yaml).
 
 One test per mapping of the table (what a finding involves -> the requirements it evidences), the
 corrections issue 17 names, end-to-end through real scans, and the consistency of the table with the

@@ -1,17 +1,22 @@
 """Every YAML rule's own examples: each `bad` example is flagged by that rule, each `good` one is not.
 
-The cases are collected from the rule packs, so adding a rule adds its tests.
+A `bad` example marks the lines it must be reported on (`# ruleid: PCIxxx` directly above each, or
+`expect_line:` for a format without comments; see `pcilint.ruletest` and docs/writing-rules.md): the
+rule must report exactly those lines, none marked `# ok: PCIxxx`, fill every `{field}` of its
+message, and report the same with the marker lines emptied.  The checks are `pcilint test`'s
+(`pcilint.ruletest.check_example`); the cases are collected from the rule packs, so adding a rule
+adds its tests.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from pcilint.checks import bind
 from pcilint.ruleset import load_rules
+from pcilint.ruletest import check_example
 
-from conftest import scan_snippet
-
-RULES = load_rules()
+RULES = bind(load_rules())
 
 
 def _cases(which: str):
@@ -20,39 +25,20 @@ def _cases(which: str):
             yield pytest.param(rule, example, id=f"{rule.id}-{which}-{i + 1}")
 
 
-def _describe(rule, example, findings) -> str:
-    return (f"{rule.id} example at {rule.source.rsplit(':', 1)[0]}:{example.line} "
-            f"(as {example.path}):\n{example.code}\nfindings: "
-            + "; ".join(f"{f.rule_id}@{f.line} {f.message}" for f in findings))
-
-
-def _parses(example) -> bool:
-    if not example.path.endswith(".py"):
-        return True
-    try:
-        compile(example.code, example.path, "exec")
-    except SyntaxError:
-        return False
-    return True
+def _explain(problems, example) -> str:
+    return "\n".join(map(str, problems)) + "\n" + example.code
 
 
 @pytest.mark.parametrize("rule,example", list(_cases("bad")))
-def test_bad_example_is_flagged(rule, example):
-    result = scan_snippet(example.code, example.path, select=[rule.id], rules=RULES)
-    if _parses(example):
-        assert result.error is None, result.error
-    else:  # an example of a file that does not parse: listed under errors *and* reported
-        assert result.error and result.error.startswith("syntax error"), result.error
-    hits = [f for f in result.findings if f.rule_id == rule.id]
-    assert hits, _describe(rule, example, result.findings)
+def test_bad_example_is_flagged_on_its_marked_lines(rule, example):
+    problems = check_example(rule, example, True, RULES)
+    assert not problems, _explain(problems, example)
 
 
 @pytest.mark.parametrize("rule,example", list(_cases("good")))
 def test_good_example_is_clean(rule, example):
-    result = scan_snippet(example.code, example.path, select=[rule.id], rules=RULES)
-    assert result.error is None, result.error
-    hits = [f for f in result.findings if f.rule_id == rule.id]
-    assert not hits, _describe(rule, example, hits)
+    problems = check_example(rule, example, False, RULES)
+    assert not problems, _explain(problems, example)
 
 
 def test_every_rule_has_bad_and_good_examples():

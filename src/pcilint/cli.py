@@ -339,11 +339,13 @@ def list_rules(selectors: tuple[str, ...], fmt: str, rule_paths: tuple[Path, ...
     """List the rules (all, or those of a family such as PCI1 or a category such as webhook)."""
     import json
 
+    from pcilint.checks import bind
     from pcilint.ruleset import load_rules
 
     try:
         settings = _load_settings(config, [])
-        rules = _rule_filter(load_rules(settings.extend_rules + list(rule_paths)), selectors)
+        rules = _rule_filter(bind(load_rules(settings.extend_rules + list(rule_paths))),
+                             selectors)
     except Exception as exc:  # noqa: BLE001
         _fail(exc, False)
     if selectors and not rules:
@@ -363,11 +365,12 @@ def list_rules(selectors: tuple[str, ...], fmt: str, rule_paths: tuple[Path, ...
               help="Extra YAML rule file or directory (repeatable).")
 def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
     """Print the page of rule CODE (a code or a name); a family (PCI1) or category lists its rules."""
+    from pcilint.checks import bind
     from pcilint.ruledoc import render_rule_page
     from pcilint.ruleset import load_rules
 
     try:
-        rules = load_rules(list(rule_paths))
+        rules = bind(load_rules(list(rule_paths)))
     except Exception as exc:  # noqa: BLE001
         _fail(exc, False)
     match = [r for r in rules if r.id == code.upper() or r.name == code]
@@ -383,24 +386,58 @@ def show_rule(code: str, rule_paths: tuple[Path, ...]) -> None:
         _echo(_rule_line(r))
 
 
+@main.command("test")
+@click.argument("rule_paths", nargs=-1, type=click.Path(path_type=Path))
+def test_rules(rule_paths: tuple[Path, ...]) -> None:
+    """Run the examples of the rules in RULE_PATHS (default: the shipped packs) as tests.
+
+    A bad example must be reported by its rule on exactly the lines its `# ruleid:` markers
+    mark; a good one not at all (see docs/writing-rules.md).  Exit 1 when an example does not
+    behave (each named by rule file and line), 2 when a rule file is invalid."""
+    from pcilint.checks import bind
+    from pcilint.ruleset import load_rules
+    from pcilint.ruletest import check_rules
+
+    try:
+        rules = bind(load_rules(list(rule_paths)))
+        own = {str(f) for p in rule_paths for f in _rule_files_of(p)}
+        count, problems = check_rules(
+            rules, (lambda r: r.source.rsplit(":", 1)[0] in own) if rule_paths else None)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc, False)
+    for problem in problems:
+        _echo(str(problem))
+    _echo(f"{count} examples, {len(problems)} problems", err=bool(problems))
+    sys.exit(EXIT_FINDINGS if problems else EXIT_OK)
+
+
+def _rule_files_of(path: Path) -> list[Path]:
+    from pcilint.ruleset import rule_files
+
+    return rule_files(path) if path.exists() else []
+
+
+
+
 @main.command("kinds")
 def list_kinds() -> None:
     """Document the check kinds YAML rules can use, with their parameters."""
-    import inspect
+    import textwrap
 
-    from pcilint.checks import KINDS, _load_all
+    from pcilint.checks import KINDS, _load_all, kind_doc
 
     _load_all()
     for name in sorted(KINDS):
         cls = KINDS[name]
-        doc = inspect.getdoc(cls) or inspect.getdoc(sys.modules[cls.__module__]) or ""
-        first_paragraph = " ".join(doc.split("\n\n")[0].split())
-        _echo(f"{name}  (files: {', '.join(cls.FILE_KINDS)})")
-        if first_paragraph:
-            _echo("    " + first_paragraph)
+        _echo(f"{name}  (files: {', '.join(cls.FILE_KINDS)}; {cls.__module__.replace('.', '/')}.py)")
+        for paragraph in re.split(r"\n\s*\n|\n(?=\s*[*-] )", kind_doc(cls)):
+            _echo(textwrap.fill(" ".join(paragraph.split()), width=100, initial_indent="    ",
+                                subsequent_indent="    ", break_on_hyphens=False))
+        if cls.PARAMS:
+            _echo("    parameters:")
         for pname, spec in cls.PARAMS.items():
             req = "required" if spec.required else f"default {spec.default!r}"
-            _echo(f"    {pname}: {spec.type}, {req} - {spec.doc}")
+            _echo(f"      {pname}: {spec.type}, {req} - {spec.doc}")
         _echo("")
 
 

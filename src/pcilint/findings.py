@@ -10,9 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pcilint.masking import mask_text
+
+if TYPE_CHECKING:
+    from pcilint.prefilter import FileDeps
+    from pcilint.suppressions import SuppressionMap
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # low=0 .. critical=3
@@ -112,6 +116,21 @@ def assign_fingerprints(findings: list[Finding]) -> None:
             "\x1f".join((finding.rule_id, finding.path, text, str(rank))).encode("utf-8")
         ).hexdigest()
         finding.fingerprint = digest[:32]
+
+
+@dataclass
+class FileResult:
+    """What the analysis of one file returns (from a worker process or the cache)."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    scanned: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)  # rule id -> project facts
+    suppressions: SuppressionMap | None = None
+    digest: str = ""  # of the bytes analysed (the cache key's content part)
+    deps: FileDeps | None = None  # imports and declared needs, when a project phase may need them
+    inventory: dict[str, list] = field(default_factory=dict)  # what was examined (inventory.py)
 
 
 @dataclass(frozen=True)

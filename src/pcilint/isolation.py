@@ -10,10 +10,14 @@
   their own with a hard time limit (a file that crashes or hangs again is reported as an error), the
   rest in a fresh pool.  A file is never re-run in the main process after a crash, and never lost:
   every file comes back as a result or as an error.
+* The workers' own code is here too (:func:`init_worker_process`, :func:`work_chunk`): a worker
+  holds the scanner it was started with and calls its ``analyze_file``; nothing here imports the
+  engine.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -27,9 +31,14 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pcilint.findings import FileResult
+from pcilint.gc_tuning import (PARSE_GC_THRESHOLDS, RELEASE_AFTER_BYTES, collect_promoted,
+                               release_memory)
+
 if TYPE_CHECKING:
     from pcilint.discovery import SourceFile
-    from pcilint.engine import FileResult, Scanner
+    from pcilint.engine import Scanner
+    from pcilint.scan_file import Force
 
 #: Test-only fault injection, honoured only inside worker processes (never the main process):
 #: a file whose display path contains this text makes its worker SIGKILL itself ...
@@ -186,22 +195,16 @@ def recover(scanner: "Scanner", lost: list["SourceFile"], jobs: int,
 
 
 def lost_result(display: str) -> "FileResult":
-    from pcilint.engine import FileResult
-
     return FileResult(path=display, error="not analysed: its result was lost (internal error)")
 
 
 def _pool(scanner: "Scanner", jobs: int, tracker: InFlight) -> ProcessPoolExecutor:
-    from pcilint.engine import _init_worker
-
-    return ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_init_worker,
+    return ProcessPoolExecutor(max_workers=max(1, jobs), initializer=init_worker_process,
                                initargs=(scanner, tracker.directory))
 
 
 def _work(source: "SourceFile") -> "FileResult":
-    from pcilint.engine import _work as engine_work
-
-    return engine_work(source)
+    return work(source)
 
 
 def _isolated_child(scanner: "Scanner", source: "SourceFile", conn: Any) -> None:
@@ -212,8 +215,6 @@ def _isolated_child(scanner: "Scanner", source: "SourceFile", conn: Any) -> None
 
 def run_isolated(scanner: "Scanner", source: "SourceFile") -> "FileResult":
     """Analyse one file in a process of its own, with a hard time limit; never raises."""
-    from pcilint.engine import FileResult
-
     timeout = scanner.options.file_timeout
     limit = watchdog_limit(timeout) + 2.0 if timeout > 0 else None
     ctx = multiprocessing.get_context()
@@ -255,3 +256,37 @@ def run_isolated(scanner: "Scanner", source: "SourceFile") -> "FileResult":
         how = f"exit status {code}"
     return FileResult(path=source.display,
                       error=f"not analysed: the analysis process crashed ({how})")
+
+
+# -- the worker processes' own code ------------------------------------------------------------
+# A worker holds the scanner it was started with (its rules' checks already instantiated) and
+# analyses what the pool hands it with ``scanner.analyze_file``.
+
+_worker_scanner: "Scanner | None" = None
+
+
+def init_worker_process(scanner: "Scanner", inflight_dir: str | None = None) -> None:
+    global _worker_scanner
+    _worker_scanner = scanner
+    init_worker(inflight_dir, scanner.options.file_timeout)
+    # What the worker inherited (the checks, libcst's classes, compiled terms) lives as long as
+    # the worker: the cyclic collector need not traverse it again (see gc_tuning).
+    gc.freeze()
+    gc.set_threshold(*PARSE_GC_THRESHOLDS)
+
+
+def work(source: "SourceFile", force: "Force | dict[str, Force] | None" = None) -> FileResult:
+    assert _worker_scanner is not None
+    return _worker_scanner.analyze_file(source, force)
+
+
+def work_chunk(sources: "list[SourceFile]", force: "Force | dict[str, Force] | None" = None
+               ) -> list[FileResult]:
+    results = []
+    for source in sources:
+        results.append(work(source, force))
+        if source.size > RELEASE_AFTER_BYTES:
+            release_memory()
+        else:
+            collect_promoted()
+    return results

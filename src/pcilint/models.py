@@ -205,7 +205,7 @@ def _suffix_regex(names: Iterable[str]) -> re.Pattern[str]:
 
 # -- loading --------------------------------------------------------------------------------------
 def builtin_models_dir() -> Path:
-    from pcilint.ruleset import builtin_rules_dir
+    from pcilint.paths import builtin_rules_dir
 
     return builtin_rules_dir() / "models"
 

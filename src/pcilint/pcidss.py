@@ -1,4 +1,4 @@
-"""Which PCI DSS v4.0.1 requirements a finding evidences (contract section 2, ``pci_dss``).
+"""Which PCI DSS v4.0.1 requirements a finding evidences (docs/contract.md §2, ``pci_dss``).
 
 Decided per finding from what it involves: the card data (PAN, SAD, both) the check saw, or the
 rule's default (a secret, no data), what the rule's sink does with it and through which channel.
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
+
+from pcilint.paths import builtin_rules_dir
 
 PAN, SAD, SECRET, NONE = "pan", "sad", "secret", "none"
 
@@ -44,8 +46,6 @@ def requirement_key(number: str) -> tuple[int, ...]:
 
 
 def table_path() -> Path:
-    from pcilint.ruleset import builtin_rules_dir
-
     return builtin_rules_dir() / "data" / "pci-dss.yaml"
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pcilint import safeio
 from pcilint.errors import RuleError
 from pcilint.findings import CATEGORIES, SEVERITIES
+from pcilint.paths import builtin_rules_dir  # noqa: F401 - also imported from here by callers
 from pcilint.yamlload import LineDict, load_yaml
 
 RULE_ID = re.compile(r"^PCI[1-9][0-9]{2}$")
@@ -33,6 +34,9 @@ class Example:
     code: str
     path: str  # the file name the example is analysed as (decides test-file and template handling)
     line: int  # where the example stands in the rule file
+    # lines the finding must be reported on, for a format without comments (``expect_line:``);
+    # elsewhere the example's own ``# ruleid:`` markers say it (see ``pcilint.ruletest``)
+    expect_lines: tuple[int, ...] = ()
 
 
 @dataclass
@@ -71,15 +75,6 @@ class _Missing(dict):
         return "{" + key + "}"
 
 
-def builtin_rules_dir() -> Path:
-    """The shipped rule packs: ``pcilint/_rules`` in an installed wheel, ``rules/`` in a checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_rules"
-    if packaged.is_dir():
-        return packaged
-    return here.parent.parent / "rules"
-
-
 def rule_files(path: Path) -> list[Path]:
     """The files of a rule pack: its ``*.yaml`` / ``*.yml``, and its library models
     (``models/*.yaml``, see :mod:`pcilint.models`)."""
@@ -92,13 +87,15 @@ def rule_files(path: Path) -> list[Path]:
 
 
 def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) -> list[Rule]:
-    """Load the shipped packs plus ``extra`` files or directories; validate everything.
+    """Load the shipped packs plus ``extra`` files or directories and validate their records.
 
     The packs' library models (a ``models/`` folder, or a file of model sections) are merged with
     the shipped ones and made the models in force (:func:`pcilint.models.activate`) before any
-    check is instantiated: the check kinds read them."""
+    check is bound: the check kinds read them.  The rules are data: their check kinds (and so the
+    kinds' parameter validation) are bound by :func:`pcilint.checks.bind`, which the engine calls;
+    a caller that wants every error of a rule pack at once writes ``bind(load_rules(...))``.
+    """
     from pcilint import models
-    from pcilint.checks import instantiate  # late: checks import ruleset types
 
     files: list[Path] = []
     in_models: set[Path] = set()  # the files of a pack's `models/` folder
@@ -129,7 +126,6 @@ def load_rules(extra: list[Path] | None = None, include_builtin: bool = True) ->
                                 path=rule.source.rsplit(":", 1)[0],
                                 line=int(rule.source.rsplit(":", 1)[1]), field="id")
             seen[rule.id] = rule.source
-            rule.check = instantiate(rule)
             rules.append(rule)
     return sorted(rules, key=lambda r: r.id)
 
@@ -274,10 +270,21 @@ def _examples(examples: LineDict, key: str, path: str) -> list[Example]:
         if isinstance(entry, str):
             out.append(Example(code=entry, path="example.py", line=line))
         elif isinstance(entry, LineDict) and isinstance(entry.get("code"), str):
+            unknown = sorted(set(entry) - {"code", "path", "expect_line"})
+            if unknown:
+                raise _fail(f"unknown example key {unknown[0]!r}", path, entry, unknown[0])
             name = entry.get("path", "example.py")
             if not isinstance(name, str):
                 raise _fail("example `path` must be a string", path, entry, "path")
-            out.append(Example(code=entry["code"], path=name, line=line))
+            expect = entry.get("expect_line", [])
+            expect = [expect] if isinstance(expect, int) else expect
+            if (not isinstance(expect, list) or isinstance(expect, bool)
+                    or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0
+                               for n in expect)):
+                raise _fail("example `expect_line` must be a line number or a list of them",
+                            path, entry, "expect_line")
+            out.append(Example(code=entry["code"], path=name, line=line,
+                               expect_lines=tuple(expect)))
         else:
             raise RuleError(f"each `{key}` example must be a code string or {{code, path}}",
                             path=path, line=line, field=f"examples.{key}")

@@ -1,4 +1,4 @@
-"""The command line: exit codes, formats, selection, rule pages (contract section 4)."""
+"""The command line: exit codes, formats, selection, rule pages (docs/contract.md §4)."""
 
 from __future__ import annotations
 

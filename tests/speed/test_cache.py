@@ -166,9 +166,9 @@ def test_a_fully_cached_scan_does_not_import_libcst(tmp_path):
 
 def test_a_same_size_edit_with_the_old_mtime_is_still_seen(tmp_path, monkeypatch):
     # The stat shortcut includes ctime and the inode, which no edit can keep.
-    import pcilint.engine as engine
+    import pcilint.scan_cache as scan_cache  # (the per-file cache entries)
 
-    monkeypatch.setattr(engine, "RACY_NS", 0)
+    monkeypatch.setattr(scan_cache, "RACY_NS", 0)
     root = _tree(tmp_path)
     clean = root / "src" / "clean.py"
     clean.write_text("A = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n")
@@ -184,9 +184,9 @@ def test_a_same_size_edit_with_the_old_mtime_is_still_seen(tmp_path, monkeypatch
 
 
 def test_a_warm_scan_with_settled_files_reads_no_source(tmp_path, monkeypatch):
-    import pcilint.engine as engine
+    import pcilint.scan_cache as scan_cache  # (the per-file cache entries)
 
-    monkeypatch.setattr(engine, "RACY_NS", 0)
+    monkeypatch.setattr(scan_cache, "RACY_NS", 0)
     root = _tree(tmp_path)
     _, cold = _scan(root)
     real = Path.read_bytes
@@ -209,7 +209,7 @@ def test_the_cache_directory_can_come_from_the_environment(tmp_path, monkeypatch
 
 def test_a_few_new_entries_go_to_a_delta_and_the_manifest_is_rewritten_when_it_grows(
         tmp_path, monkeypatch):
-    from pcilint import engine
+    from pcilint import scan_cache
     from pcilint.cache import key_of
 
     root = _tree(tmp_path)
@@ -229,7 +229,7 @@ def test_a_few_new_entries_go_to_a_delta_and_the_manifest_is_rewritten_when_it_g
     assert sorted(f.path for f in warm.findings) == ["src/clean.py", "src/keys.py"]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # (undone by _scan)
     # once the delta would outgrow its limit, manifest and delta are merged, the delta emptied
-    monkeypatch.setattr(engine, "DELTA_ENTRIES", 1)
+    monkeypatch.setattr(scan_cache, "DELTA_ENTRIES", 1)
     for i in range(2):
         (root / "src" / f"m{i}.py").write_text(f"def g{i}():\n    return {i}\n")
     _scan(root)

@@ -1,8 +1,8 @@
 """What a *declaration* says about card data: field names, class names, annotations.
 
-Structural checks (ORM model fields, form/serializer/schema fields, cached functions' parameters)
-decide from declarations alone, without following values.  This module holds the naming logic they
-share, on top of the word-based classifier in :mod:`pcilint.analysis.names`:
+The declared-card-data checks (ORM model fields, form/serializer/schema fields, cached functions'
+parameters) decide from declarations alone, without following values.  This module holds the
+naming logic they share, on top of the word-based classifier in :mod:`pcilint.analysis.names`:
 
 * :func:`declared_card_data` - is a field/parameter/column named as PAN or SAD?  Adds two things
   to the plain classifier: ``number`` is a PAN inside a card-like class (``class CreditCard: number``),

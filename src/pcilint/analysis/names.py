@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from pcilint.paths import builtin_rules_dir
+
 PAN = "pan"
 SAD = "sad"
 
@@ -133,8 +135,6 @@ def _classify(vocab: Vocabulary, name: str) -> str | None:
 
 
 def vocabulary_file() -> Path:
-    from pcilint.ruleset import builtin_rules_dir
-
     return builtin_rules_dir() / "vocabulary" / "card-data.yaml"
 
 

@@ -33,6 +33,28 @@ def _load_all() -> None:
     _loaded = True
 
 
+def kind_doc(cls: type[CheckKind]) -> str:
+    """A kind's own documentation: its class docstring (never the inherited base class's), else the
+    docstring of the module it is defined in."""
+    import inspect
+    import sys
+
+    own = cls.__dict__.get("__doc__")
+    if own:
+        return inspect.cleandoc(own)
+    module = sys.modules.get(cls.__module__)
+    return inspect.cleandoc(module.__doc__) if module is not None and module.__doc__ else ""
+
+
+def bind(rules: "list[Rule]") -> "list[Rule]":
+    """Give each rule without one its check kind's instance (validating the kind's parameters);
+    returns ``rules``.  Imports every check kind (and so libcst) the first time."""
+    for rule in rules:
+        if rule.check is None:
+            rule.check = instantiate(rule)
+    return rules
+
+
 def instantiate(rule: "Rule") -> CheckKind:
     _load_all()
     cls = KINDS.get(rule.kind)

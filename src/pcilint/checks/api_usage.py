@@ -41,6 +41,18 @@ def _matches(names: tuple[str | None, ...], globs: list[str]) -> bool:
 
 @register
 class ApiUsage(CheckKind):
+    """A dangerous setting passed to, assigned on or referenced from an API (``verify=False``,
+    ``ssl.CERT_NONE``), matched on qualified names so aliases and client instances count.
+
+    ``calls``: ``{call: [globs], keyword: name, arg: index, values: [...], argument_refs: [globs],
+    what: text}`` - a call whose argument (keyword or positional) is a literal or module constant in
+    ``values``; with neither ``keyword`` nor ``arg``, the call itself; with ``argument_refs``, a call
+    one of whose arguments names a matching object.  ``assignments``: ``{target: [globs], values:
+    [...], exclude: [globs], what: text}`` - ``x.verify = False``.  ``references``: ``{name: [globs],
+    what: text}`` - a use of ``ssl.CERT_NONE`` (comparisons are not uses).  Reported at the call,
+    assignment or reference; message fields ``what``, ``name``.
+    """
+
     kind = "api-usage"
     PARAMS = {
         "calls": Param("list[dict]", default=[], doc="Call patterns (see module doc)."),

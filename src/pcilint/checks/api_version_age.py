@@ -44,7 +44,13 @@ def describe_days(days: int) -> str:
 @register
 class ApiVersionAge(TableCheck):
     """A literal API version pinned through an attribute, a keyword argument or an options dict,
-    dated too long before the version table's date."""
+    dated too long before the version table's date.
+
+    ``assignments`` (``stripe.api_version = ...``) and ``calls`` with their ``keyword``
+    (``stripe_version=``) say where a version is pinned; ``max_age_days`` how old it may be.
+    Reported at the version literal; message fields ``version``, ``name``, ``age``, ``date``,
+    ``newest``.
+    """
 
     kind = "api-version-age"
     PARAMS = {

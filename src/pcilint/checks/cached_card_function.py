@@ -6,8 +6,8 @@ A memoizing decorator (``functools.lru_cache``/``cache``, Flask-Caching ``@cache
 argument as part of its cache key, so a function with a parameter named as a card number or CVC
 (``card_number``, ``cvc``, a parameter typed ``PaymentCardNumber``) keeps card data in a cache for as
 long as the entry lives - in process memory or in Redis/Memcached.  Reported at the decorator's line:
-the decorator is where the caching happens (contract section 3 names no position for a declaration
-sink; see docs/rules-structural.md).
+the decorator is where the caching happens (docs/contract.md §3 names no position for a
+declaration sink; see docs/rules-declared-card-data.md).
 """
 
 from __future__ import annotations
@@ -25,6 +25,14 @@ from pcilint.prefilter import card_data_terms
 
 @register
 class CachedCardFunction(CheckKind):
+    """A memoizing decorator (``functools.lru_cache``, ``@cache.memoize``, ``cachetools.cached``...;
+    the ``decorators`` patterns) on a function with a parameter named or typed as a card number or
+    CVC: every argument is kept in the cache key, so card data stays in the cache.
+
+    Reported at the decorator's line; message fields ``decorator``, ``function``, ``name``, ``data``.
+    ``sad_severity`` raises the severity when the cached parameter is SAD (a CVC).
+    """
+
     kind = "cached-card-function"
     PARAMS = {
         "decorators": Param("list[str]", required=True,

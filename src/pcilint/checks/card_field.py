@@ -340,6 +340,21 @@ def sdl_inputs(text: str) -> list[tuple[int, str, str, list[str]]]:
 
 @register
 class CardField(CheckKind):
+    """A declared field named as card data in an ORM model, form, serializer or schema: a class
+    attribute a framework turns into a stored column or a posted field.
+
+    ``frameworks`` lists, one mapping per framework: ``name`` (shown in the message),
+    ``constructors`` / ``exclude`` (qualified-name patterns of field constructors), ``typed`` (the
+    constructor's own name says card data), ``annotations`` (annotation heads that declare a field),
+    ``bases`` / ``class_keyword`` (base classes whose annotated attributes are fields, resolved
+    through the project's classes), ``column_argument``, ``name_keywords`` (``db_column``,
+    ``alias``), ``label`` / ``label_positional`` (a "Card number" label), ``anywhere`` (card-named
+    columns outside class bodies, except in ``skip_functions``), ``meta_fields`` / ``meta_bases``
+    (``class Meta: fields = [...]``).  ``request_body_only``: only classes used as a request body.
+    Reported at the field (or the string in ``Meta.fields``); message fields ``framework``,
+    ``name``, ``data``.
+    """
+
     kind = "card-field"
     # The prefilter (pcilint.prefilter): files with card-data names pass; the base classes' modules
     # and the files importing a class are declared in project_facts().

@@ -17,7 +17,7 @@ Sinks are data, Semgrep-style, so a team can add its own logger, ORM or client i
           project_classes: ["*Model", "Base"]          # when the callee is a class of the scanned
                                                        # project, one of its bases must match
 
-Findings are reported at the line where the sink's statement starts (contract section 3), with the
+Findings are reported at the line where the sink's statement starts (docs/contract.md §3), with the
 trace from the source - across functions and modules - to the sink.  All reporting happens in the
 project phase, because card data may come from a caller in another module.
 """
@@ -111,7 +111,15 @@ class SinkHit:
 
 @register
 class CardDataSink(CheckKind):
-    """Card data reaching a declared sink call (logs, stores, caches, outgoing requests, raise)."""
+    """Card data reaching a declared sink call (logs, stores, caches, outgoing requests, raise).
+
+    Card data is what the flow analysis (``pcilint.analysis``) says holds a PAN or SAD: a
+    card-named value, a request read, a parameter a caller passes card data to, in any module.
+    ``sinks`` lists the calls (qualified-name globs ``calls``, or ``methods`` on ``receivers`` /
+    ``receiver_types``), which arguments count (``args``) and how the sink is shown (``display``).
+    Reported at the sink call; message fields ``what``, ``name``, ``origin``, ``sink``; a trace of
+    the steps from the source.
+    """
 
     kind = "card-data-sink"
     USES_ANALYSIS = True

@@ -1,5 +1,5 @@
 """Check kind ``client-value-to-stripe``: a client-controlled value sets a money or object parameter
-of a Stripe call without server-side validation (PCI8xx, contract section 2).
+of a Stripe call without server-side validation (PCI8xx, docs/contract.md §2).
 
 Per function (one walk of its statements, in the engine's single traversal; nested functions are
 walked on their own), values are followed from where the client controls them:
@@ -536,7 +536,13 @@ def _comp_fors(f: Any) -> list[Any]:
 
 @register
 class ClientValueToStripe(CheckKind):
-    """A client-controlled value reaches a money or object parameter of a Stripe call."""
+    """A client-controlled value reaches a money or object parameter of a Stripe call.
+
+    ``params`` names the Stripe parameters (``amount``, ``price``, ``customer``...) that must not take
+    a value read from the request unless the server validated it first (a comparison, a lookup, an
+    allow-list); ``calls`` says which calls are Stripe calls.  Reported at the value given to the
+    parameter; message fields ``source``, ``line_of_source``, ``param``, ``call``.
+    """
 
     kind = "client-value-to-stripe"
     # a helper's file asks for its importers (need_importers) when a parameter reaches Stripe

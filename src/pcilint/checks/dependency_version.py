@@ -77,7 +77,12 @@ class TableCheck(CheckKind):
 @register
 class DependencyVersion(TableCheck):
     """A requirement or lock entry of a package that is outdated (every allowed version is in a
-    major past the support window) or unbounded (no upper bound)."""
+    major past the support window) or unbounded (no upper bound).
+
+    Read from every manifest format in ``formats`` (requirements, ``pyproject.toml``, ``setup.cfg``,
+    ``setup.py``, Pipfile, lock files) against the SDK version table.  Reported at the requirement's
+    line; message fields ``requirement``, ``what``, ``min_major``, ``latest``.
+    """
 
     kind = "dependency-version"
     FILE_KINDS = ("manifest", "settings", "python")

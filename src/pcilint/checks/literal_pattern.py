@@ -35,7 +35,13 @@ def _folded(node: cst.BaseExpression, depth: int = 0) -> str | None:
 @register
 class LiteralPattern(CheckKind):
     """A literal matching a regular expression (optionally confirmed as a card number), in Python
-    string/integer literals and in the lines of settings files."""
+    string/integer literals and in the lines of settings files.
+
+    ``pattern`` is searched in each literal (``+`` chains of literals folded, escapes decoded);
+    ``validator: pan`` confirms a match by Luhn and issuer prefix; ``comments`` extends the search to
+    comments; ``downgrade`` lowers (or drops) the severity of listed values such as Stripe's test
+    card numbers.  Reported at the literal; message field ``literal`` (masked).
+    """
 
     kind = "literal-pattern"
     FILE_KINDS = ("python", "settings", "template")  # narrowed per rule by `file_kinds`

@@ -49,6 +49,15 @@ def is_route_handler(node: cst.FunctionDef, imports: ImportTable | None = None) 
 
 @register
 class RequestRead(CheckKind):
+    """Card data read from an HTTP request on the server: ``request.form["card_number"]``,
+    ``request.POST.get("cvv")``, ``data["cvc"]`` after ``data = request.get_json()``, and (with
+    ``route_parameters``) route-handler parameters named as card data (FastAPI ``Form(...)``, a
+    Flask ``<card_number>`` URL variable).
+
+    Reported at the subscript or call (or the parameter); message fields ``data``, ``name``,
+    ``origin``.  ``sad_severity`` applies to CVC and track data.
+    """
+
     kind = "request-read"
     PARAMS = {
         "route_parameters": Param("bool", default=True,

@@ -55,6 +55,15 @@ def sql_text(node: cst.BaseExpression, constants: dict[str, str] | None = None) 
 
 @register
 class SqlCardColumns(CheckKind):
+    """A SQL string literal that writes or declares card-data columns (``INSERT``, ``REPLACE``,
+    ``UPDATE ... SET``, ``CREATE TABLE``, ``ALTER TABLE ... ADD``), wherever the SQL is executed.
+
+    Columns are classified by words (``card_number`` yes, ``card_number_last4`` no); ``weak_names``
+    count only in a card table or beside card columns.  Reported once per literal, at the line where
+    it starts; message fields ``statement``, ``data``, ``name``, ``table``; the severity follows the
+    most sensitive column (``sad_severity`` for SAD).
+    """
+
     kind = "sql-card-columns"
     PARAMS = {
         "sad_severity": Param("str", default=None, doc="Severity when a SAD column is written."),

@@ -74,6 +74,16 @@ def _says_verify(name: str) -> bool:
 
 @register
 class StripeWebhook(CheckKind):
+    """A Stripe webhook handler that acts on an event it did not verify, or whose verification is
+    defeated; verification in a helper, in any module, counts (a project-wide call graph).
+
+    ``defect`` selects what the rule reports: ``unverified`` (no ``construct_event`` /
+    ``verify_header`` / re-fetch is reached), ``without-verification`` (a ``*_without_verification``
+    parse), ``optional`` (verification skipped when the secret is missing), ``placeholder-secret``,
+    ``error-ignored``, ``discarded``, ``no-tolerance``.  Reported at the outermost handler's ``def``
+    line; message fields ``handler``, ``detail``, ``where``.
+    """
+
     kind = "stripe-webhook"
     # The collector records facts only in files its own prefilter terms match, so a file the
     # prefilter skips has no facts the project phase could use: no other files are needed.

@@ -91,6 +91,14 @@ def card_inputs(text: str, vocab: Vocabulary,
 
 @register
 class TemplateCardInput(CheckKind):
+    """An HTML/Jinja/Django template ``<input>`` that collects a card number or CVC (by ``name``,
+    ``id`` or ``autocomplete="cc-number"``) *and has a name*, so the browser posts it to your
+    server; Stripe Elements' name-less inputs are not reported.
+
+    Reported at the line of the ``<input`` tag; message fields ``name``, ``data``.
+    ``sad_severity`` applies to a CVC input.
+    """
+
     kind = "template-card-input"
     FILE_KINDS = ("template",)
     PARAMS = {

@@ -1,4 +1,4 @@
-"""The structural rules (PCI201-202, PCI320, PCI401-405) on realistic multi-module apps.
+"""The declared-card-data rules (PCI201-202, PCI320, PCI401-405) on realistic multi-module apps.
 
 Each fixture is scanned from its own directory (so paths are app-relative and not test code) and the
 findings must be exactly the expected (rule, path, line) set: every look-alike in the fixtures

@@ -1,5 +1,5 @@
-"""Specifications of the structural analysis helpers: SQL columns, request reads, template inputs,
-declared names.  Each behaviour has a clean twin."""
+"""Specifications of the analysis helpers of the declared-card-data rules: SQL columns, request
+reads, template inputs, declared names.  Each behaviour has a clean twin."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Regressions from the structural-rules audit (precision and recall on realistic code).  Each
+"""Regressions from the declared-card-data rules' audit (precision and recall on realistic code).  Each
 behaviour has a clean twin where one makes sense."""
 
 from __future__ import annotations
