@@ -84,6 +84,16 @@ class Options:
 
 
 @dataclass
+class ProjectState:
+    """What a scan learnt about each file (results with their facts and imports, and sources),
+    kept so that one file can be checked again against the rest: :meth:`Scanner.recheck`."""
+
+    results: dict[str, FileResult] = field(default_factory=dict)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    forced: dict[str, Force] = field(default_factory=dict)  # rechecked files the closure needed
+
+
+@dataclass
 class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
@@ -447,10 +457,98 @@ class Scanner:
         except MemoryError:
             return FileResult(path=source.display, error="out of memory while analysing this file")
 
+    # -- one file again, against the last scan (the editor server) ------------------------------
+    def check_text(self, path: str, text: str, file_kind: str, force: Force = False
+                   ) -> FileResult:
+        """:meth:`analyze_file` for text in memory (an editor's unsaved buffer): the same guards
+        (size, parse budget, nesting, time limit, internal errors)."""
+        from pcilint import isolation
+        from pcilint.guard import structure_problem
+
+        try:
+            if len(text) > self.options.max_file_size:
+                return FileResult(path=path, error=(
+                    f"skipped: over the {self.options.max_file_size / 2**20:.1f} MiB limit "
+                    "(--max-file-size)"))
+            if "\x00" in text:
+                return FileResult(path=path, error="skipped: binary file (contains NUL bytes)")
+            with isolation.recursion_headroom(), _time_limit(self.options.file_timeout):
+                problem = (self._over_budget(text) or structure_problem(text)
+                           if file_kind == "python" else None)
+                if problem:
+                    result = self._text_only(path, text, file_kind, problem)
+                else:
+                    result = self.analyze_text(path, text, file_kind, force)
+        except FileTimeout:
+            result = FileResult(path=path, error=(
+                f"analysis took longer than {self.options.file_timeout:g} s and was stopped "
+                "(--file-timeout)"))
+        except RecursionError:
+            result = FileResult(path=path, error="code nested too deeply to analyse")
+        except MemoryError:
+            result = FileResult(path=path, error="out of memory while analysing this file")
+        except Exception as exc:  # noqa: BLE001 - a bug in a check must not end the session
+            first = (str(exc).splitlines() or [""])[0][:120]
+            result = FileResult(path=path, error=(
+                f"internal error while analysing this file: {type(exc).__name__}: {first} "
+                "(please report it)"))
+        if result.error:
+            result.error = _one_line(result.error)
+        result.digest = digest(text.encode("utf-8", "surrogatepass"))
+        return result
+
+    def recheck(self, state: ProjectState, path: str, text: str,
+                file_kind: str | None = None) -> ScanResult:
+        """Check one file's current ``text`` against the project of the last ``scan(state=...)``:
+        its own findings and the cross-module ones reported in it, the other files' facts reused.
+
+        ``path`` is the file's display path (relative to the scan's ``cwd``).  Files the
+        cross-module closure newly needs (the text imports a module that was not analysed) are
+        analysed from disk.  ``state`` keeps this text's result, so later rechecks of other files
+        see it.  The result cache is neither read nor written (one entry per keystroke)."""
+        from pcilint.discovery import file_kind as kind_of
+
+        started = time.perf_counter()
+        kind = file_kind or kind_of(Path(path)) or "python"
+        result = ScanResult(files_discovered=1)
+        before = state.results.get(path)
+        fr = self.check_text(path, text, kind, state.forced.get(path, False))
+        state.results[path] = fr
+        # The last scan's closure was complete; it can only change where this file's imports or
+        # declared needs did (typing inside a function usually changes neither).
+        if self.track_deps and (before is None or before.deps != fr.deps):
+            deps = {p: r.deps for p, r in state.results.items() if r.deps is not None}
+            graph = DependencyGraph({p: d.imports for p, d in deps.items()})
+            while True:
+                needed = [p for p in graph.needed_rules(deps, self.declared)
+                          if p in state.sources or p == path]
+                if not needed:
+                    break
+                for p in needed:  # every rule at once: never needed again
+                    state.forced[p] = True
+                    if p == path:
+                        fr = state.results[p] = self.check_text(path, text, kind, True)
+                    else:
+                        state.results[p] = self.analyze_file(state.sources[p], True)
+                    deps[p] = state.results[p].deps or FileDeps(analysed=True)
+        findings = list(fr.findings)
+        findings += [f for f in self._project_phase(state.results, state.sources, cache=False,
+                                                    texts={path: text}) if f.path == path]
+        if fr.error:
+            result.errors.append(ScanError(path, fr.error))
+        result.files_scanned = int(fr.scanned)
+        findings = self._suppress(findings, {path: fr}, result)
+        result.findings = sorted(_dedupe(findings), key=lambda f: f.sort_key)
+        assign_fingerprints(result.findings)
+        result.duration_s = time.perf_counter() - started
+        return result
+
     # -- the whole scan ---------------------------------------------------------------------------
     def scan(self, paths: list[Path], cwd: Path | None = None,
-             progress: Callable[[int, int], None] | None = None) -> ScanResult:
-        """Scan ``paths``; ``progress(done, total)`` is called as files finish (main process)."""
+             progress: Callable[[int, int], None] | None = None,
+             state: ProjectState | None = None) -> ScanResult:
+        """Scan ``paths``; ``progress(done, total)`` is called as files finish (main process).
+        ``state``, when given, keeps every file's result for :meth:`recheck`."""
         started = time.perf_counter()
         cwd = cwd or Path.cwd()
         files, problems = discover(paths, self.kinds, self.settings.exclude, self.settings.root, cwd)
@@ -468,6 +566,8 @@ class Scanner:
             findings += fr.findings
         self._project_inventory: dict[str, list] = {}
         findings += self._project_phase(by_path, {f.display: f for f in files})
+        if state is not None:
+            state.results, state.sources = by_path, {f.display: f for f in files}
         findings = self._suppress(findings, by_path, result)
         result.findings = sorted(_dedupe(findings), key=lambda f: f.sort_key)
         assign_fingerprints(result.findings)
@@ -726,9 +826,12 @@ class Scanner:
                 pool.shutdown(wait=True, cancel_futures=True)
             inflight.close()
 
-    def _project_phase(self, by_path: dict[str, FileResult],
-                       sources: dict[str, SourceFile]) -> list[Finding]:
-        line_cache: dict[str, list[str]] = {}
+    def _project_phase(self, by_path: dict[str, FileResult], sources: dict[str, SourceFile],
+                       cache: bool = True, texts: dict[str, str] | None = None
+                       ) -> list[Finding]:
+        """The cross-module findings; ``cache``: reuse and store them; ``texts``: files whose
+        current text is not (yet) the one on disk."""
+        line_cache: dict[str, list[str]] = {p: t.splitlines() for p, t in (texts or {}).items()}
 
         def line_of(path: str, line: int) -> str:
             if path not in line_cache:
@@ -749,7 +852,7 @@ class Scanner:
         # cross-module findings can change when another file changes); only its output is reused
         # when no file's facts or content changed.
         key = None
-        if self.cache is not None:
+        if self.cache is not None and cache:
             # Facts are a function of a file's content under the scan key, so the contents (and
             # which files were analysed) stand for them: a deterministic key across processes.
             key = key_of("project", self.scan_key, *(
