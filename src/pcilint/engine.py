@@ -25,7 +25,7 @@ import dataclasses
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Tuple, Union
+from typing import Any, Callable, Iterable, Tuple, Union
 
 from pcilint import __version__, safeio
 from pcilint.cache import Cache, digest, key_of
@@ -498,14 +498,16 @@ class Scanner:
         return result
 
     def recheck(self, state: ProjectState, path: str, text: str,
-                file_kind: str | None = None) -> ScanResult:
+                file_kind: str | None = None, also: Iterable[str] = ()) -> ScanResult:
         """Check one file's current ``text`` against the project of the last ``scan(state=...)``:
         its own findings and the cross-module ones reported in it, the other files' facts reused.
 
         ``path`` is the file's display path (relative to the scan's ``cwd``).  Files the
         cross-module closure newly needs (the text imports a module that was not analysed) are
         analysed from disk.  ``state`` keeps this text's result, so later rechecks of other files
-        see it.  The result cache is neither read nor written (one entry per keystroke)."""
+        see it.  ``also``: other files whose findings to include as they now stand (their own
+        from ``state``, the cross-module ones anew: this text can change those).  The result cache
+        is neither read nor written (one entry per keystroke)."""
         from pcilint.discovery import file_kind as kind_of
 
         started = time.perf_counter()
@@ -531,13 +533,14 @@ class Scanner:
                     else:
                         state.results[p] = self.analyze_file(state.sources[p], True)
                     deps[p] = state.results[p].deps or FileDeps(analysed=True)
-        findings = list(fr.findings)
+        shown = {p: state.results[p] for p in (path, *also) if p in state.results}
+        findings = [f for r in shown.values() for f in r.findings]
         findings += [f for f in self._project_phase(state.results, state.sources, cache=False,
-                                                    texts={path: text}) if f.path == path]
+                                                    texts={path: text}) if f.path in shown]
         if fr.error:
             result.errors.append(ScanError(path, fr.error))
         result.files_scanned = int(fr.scanned)
-        findings = self._suppress(findings, {path: fr}, result)
+        findings = self._suppress(findings, shown, result)
         result.findings = sorted(_dedupe(findings), key=lambda f: f.sort_key)
         assign_fingerprints(result.findings)
         result.duration_s = time.perf_counter() - started
