@@ -90,7 +90,7 @@ class ProjectState:
 
     results: dict[str, FileResult] = field(default_factory=dict)
     sources: dict[str, SourceFile] = field(default_factory=dict)
-    forced: dict[str, Force] = field(default_factory=dict)  # rechecked files the closure needed
+    forced: dict[str, Force] = field(default_factory=dict)  # the rules the closure ran per file
 
 
 @dataclass
@@ -515,6 +515,12 @@ class Scanner:
         result = ScanResult(files_discovered=1)
         before = state.results.get(path)
         fr = self.check_text(path, text, kind, state.forced.get(path, False))
+        if before is not None and isinstance(before.facts, dict):
+            # Facts equal to the last ones keep their identity: the cross-module summaries
+            # (computed once per set of facts) are then reused, as on a save after a check.
+            for rule_id, facts in fr.facts.items():
+                if before.facts.get(rule_id) == facts:
+                    fr.facts[rule_id] = before.facts[rule_id]
         state.results[path] = fr
         # The last scan's closure was complete; it can only change where this file's imports or
         # declared needs did (typing inside a function usually changes neither).
@@ -571,6 +577,7 @@ class Scanner:
         findings += self._project_phase(by_path, {f.display: f for f in files})
         if state is not None:
             state.results, state.sources = by_path, {f.display: f for f in files}
+            state.forced = dict(self._closure_forced)
         findings = self._suppress(findings, by_path, result)
         result.findings = sorted(_dedupe(findings), key=lambda f: f.sort_key)
         assign_fingerprints(result.findings)
@@ -604,6 +611,7 @@ class Scanner:
                     progress: Callable[[int, int], None] | None = None) -> list[FileResult]:
         user_tick = progress or (lambda done, total: None)
         counted = [0]
+        self._closure_forced: dict[str, Force] = {}
 
         def tick(n: int = 1) -> None:
             counted[0] += n
@@ -651,6 +659,7 @@ class Scanner:
                 self._force_files(more, by_display, results, digests)
             if closure_key and self.cache is not None and prior != sorted(forced.items()):
                 self.cache.put(closure_key, (contents, sorted(forced.items())))
+            self._closure_forced = forced  # (kept by scan(state=...) for recheck)
         if self.cache is not None and self._new_entries:
             self._write_manifest()
         return [results[f.display] for f in files if f.display in results]
