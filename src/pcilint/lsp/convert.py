@@ -34,6 +34,16 @@ SEVERITY = {
 REASON_PLACEHOLDER = "TODO: reason"
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def document_lines(text: str) -> list[str]:
+    """The document's lines with their ends, split where the protocol and Python split them
+    (``\\n``, ``\\r\\n``, ``\\r``; not at the form feeds and Unicode separators
+    ``str.splitlines`` also splits at)."""
+    return _LINE.findall(text)
+
+
 def finding_range(f: Finding, lines: Sequence[str]) -> types.Range:
     """The finding's range in code points, 0-based, kept inside the document."""
     last = max(len(lines) - 1, 0)
@@ -112,7 +122,7 @@ def suppression_edit(f: Finding, text: str, kind: str) -> types.TextEdit | None:
     inside a string, on the last line of its statement), an existing ``pcilint: ignore[...]``
     there gaining the code; elsewhere, a comment line above (same line or the line above is what
     templates and settings files honour).  None when the file kind has no comments (JSON)."""
-    lines = text.splitlines(keepends=True)
+    lines = document_lines(text)
     if not lines:
         return None
     comment = _comment(f.rule_id, kind, f.path)
@@ -184,7 +194,7 @@ def _existing_directive(text: str, row: int) -> tuple[int, int, list[str]] | Non
 
 def whole_document_edit(old_text: str, new_text: str) -> types.TextEdit:
     """Replace the whole document (the fixes return a whole new file)."""
-    lines = old_text.splitlines(keepends=True)
+    lines = document_lines(old_text)
     if lines and not lines[-1].endswith(("\n", "\r")):
         end = types.Position(len(lines) - 1, len(lines[-1]))
     else:

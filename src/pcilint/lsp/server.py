@@ -89,6 +89,7 @@ class PcilintServer(LanguageServer):
         self.reports: dict[str, tuple[int | None, str, DocumentReport]] = {}  # uri -> last check
         self.pending: dict[str, asyncio.Task] = {}
         self.open_documents: set[str] = set()
+        self.generation: dict[str, int] = {}  # uri -> number of the latest check asked for
         self.loop: asyncio.AbstractEventLoop | None = None  # set on initialize
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -110,9 +111,14 @@ class PcilintServer(LanguageServer):
 
     # -- engine jobs (engine thread) ---------------------------------------------------------
     def _start_session(self) -> None:
-        os.chdir(self.root)  # relative paths in the configuration mean what `pcilint check` reads
-        self.session = Session(self.root, jobs=self.jobs)
-        self._full_scan()
+        try:
+            os.chdir(self.root)  # relative paths mean what `pcilint check` run there reads
+            self.session = Session(self.root, jobs=self.jobs)
+            self._full_scan()
+        except Exception as exc:  # noqa: BLE001 - said once, in the editor; checks then fail alike
+            self.notify_show(f"pcilint: cannot start on {self.root}: {type(exc).__name__}: "
+                             f"{(str(exc).splitlines() or [''])[0][:200]}")
+            raise
 
     def _full_scan(self) -> None:
         assert self.session is not None
@@ -128,10 +134,14 @@ class PcilintServer(LanguageServer):
         self.session.reload()
         self._full_scan()
 
-    def _check(self, path: Path, text: str, others: dict[str, Path]
-               ) -> tuple[DocumentReport, dict[str, DocumentReport]]:
-        """This document's report, and the other open documents' as this text leaves them."""
-        assert self.session is not None
+    def _check(self, uri: str, generation: int, path: Path, text: str, others: dict[str, Path]
+               ) -> tuple[DocumentReport, dict[str, DocumentReport]] | None:
+        """This document's report, and the other open documents' as this text leaves them; None
+        when a newer check of the document was asked for meanwhile (typing outran the engine)."""
+        if self.generation.get(uri) != generation:
+            return None
+        if self.session is None:
+            raise RuntimeError("the workspace scan did not start (see the message shown)")
         reports = self.session.check(path, text, list(others.values()))
         by_display = {self.session.display(p): uri for uri, p in others.items()}
         return reports[0], {by_display[r.path]: r for r in reports[1:] if r.path in by_display}
@@ -145,9 +155,10 @@ class PcilintServer(LanguageServer):
         task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()
-        self.pending[uri] = asyncio.ensure_future(self._check_later(uri, delay))
+        self.generation[uri] = generation = self.generation.get(uri, 0) + 1
+        self.pending[uri] = asyncio.ensure_future(self._check_later(uri, delay, generation))
 
-    async def _check_later(self, uri: str, delay: float) -> None:
+    async def _check_later(self, uri: str, delay: float, generation: int) -> None:
         if delay:
             await asyncio.sleep(delay)
         path = document_path(uri)
@@ -158,16 +169,17 @@ class PcilintServer(LanguageServer):
         others = {u: p for u in self.open_documents if u != uri and u in self.reports
                   and (p := document_path(u)) is not None}
         try:
-            report, affected = await asyncio.wrap_future(
-                self.engine.submit(self._check, path, text, others))
+            checked = await asyncio.wrap_future(
+                self.engine.submit(self._check, uri, generation, path, text, others))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the session goes on
             self.notify_log(f"pcilint: could not check {path.name}: {type(exc).__name__}: "
                             f"{(str(exc).splitlines() or [''])[0][:200]}", types.MessageType.Error)
             return
-        if uri not in self.open_documents:
-            return  # closed meanwhile
+        if checked is None or uri not in self.open_documents:
+            return  # superseded, or closed meanwhile
+        report, affected = checked
         if self.workspace.get_text_document(uri).version != version:
             return  # changed meanwhile: a newer check is on its way
         self.reports[uri] = (version, text, report)
@@ -184,7 +196,7 @@ class PcilintServer(LanguageServer):
                 self.publish(other, last[0], last[1], other_report)
 
     def publish(self, uri: str, version: int | None, text: str, report: DocumentReport) -> None:
-        lines = text.splitlines(keepends=True)
+        lines = convert.document_lines(text)
         codec = self.workspace.position_codec
         fails_run = self.session.settings.fail_on_errors if self.session else True
         diagnostics = []
@@ -221,7 +233,7 @@ class PcilintServer(LanguageServer):
         if entry is None:
             return None
         _version, text, report = entry
-        lines = text.splitlines(keepends=True)
+        lines = convert.document_lines(text)
         codec = self.workspace.position_codec
         start = codec.position_from_client_units(lines, rng.start)
         end = codec.position_from_client_units(lines, rng.end)
@@ -332,6 +344,10 @@ def _client_takes_markdown(ls: PcilintServer) -> bool:
 async def code_action(ls: PcilintServer, params: types.CodeActionParams
                       ) -> list[types.CodeAction] | None:
     uri = params.text_document.uri
+    only = params.context.only
+    if only and not any(types.CodeActionKind.QuickFix.value.startswith(str(getattr(k, "value", k)))
+                        for k in only):
+        return None  # (asked for source actions only, e.g. organize imports on save)
     found = ls.findings_at(uri, params.range)
     if not found or not found[0]:
         return None
@@ -340,7 +356,7 @@ async def code_action(ls: PcilintServer, params: types.CodeActionParams
     kind = _kind_of(path)
     version = ls.reports[uri][0]
     actions: list[types.CodeAction] = []
-    lines = text.splitlines(keepends=True)
+    lines = convert.document_lines(text)
     codec = ls.workspace.position_codec
     for f in findings:
         edit = convert.suppression_edit(f, text, kind)
