@@ -197,6 +197,45 @@ async def test_suppressing_beside_an_existing_ignore_adds_the_code(tmp_path: Pat
         assert await diagnostics_after(client, uri, 1) == []
 
 
+async def test_suppressing_a_statement_whose_line_ends_inside_a_string(tmp_path: Path) -> None:
+    text = ('import logging\nlogger = logging.getLogger(__name__)\n\n\ndef pay(request):\n'
+            '    card_number = request.POST["card_number"]  # pcilint: ignore[PCI401] -- legacy\n'
+            '    logger.info("""paying with\n    %s""", card_number)\n')
+    root = workspace(tmp_path, {"app.py": text})
+    async with lsp_session(root) as client:
+        uri = open_document(client, root / "app.py")
+        diags = by_code(await diagnostics_after(client, uri, 0))
+        assert set(diags) == {"PCI101"} and diags["PCI101"].range.start.line == 6
+        actions = await client.text_document_code_action_async(types.CodeActionParams(
+            types.TextDocumentIdentifier(uri), diags["PCI101"].range,
+            types.CodeActionContext([diags["PCI101"]])))
+        action = next(a for a in actions if a.title.startswith("Suppress PCI101"))
+        fixed = apply_edits(text, edits_of(action, uri))
+        # not inside the string (that would change the logged text): after the statement
+        assert fixed.splitlines()[6] == '    logger.info("""paying with'
+        assert fixed.splitlines()[7] == ('    %s""", card_number)  '
+                                         "# pcilint: ignore[PCI101] -- TODO: reason")
+        replace_text(client, uri, fixed, version=2)
+        assert await diagnostics_after(client, uri, 1) == []
+
+
+async def test_suppressing_in_a_template_writes_a_comment_line_above(tmp_path: Path) -> None:
+    html = '<form>\n  <div>\n    <input type="text" name="card_number">\n  </div>\n</form>\n'
+    root = workspace(tmp_path, {"templates/pay.html": html})
+    async with lsp_session(root) as client:
+        uri = open_document(client, root / "templates" / "pay.html")
+        diags = await diagnostics_after(client, uri, 0)
+        assert len(diags) == 1 and diags[0].range.start.line == 2
+        actions = await client.text_document_code_action_async(types.CodeActionParams(
+            types.TextDocumentIdentifier(uri), diags[0].range, types.CodeActionContext(diags)))
+        action = next(a for a in actions if a.title.startswith("Suppress"))
+        fixed = apply_edits(html, edits_of(action, uri))
+        assert fixed.splitlines()[2] == (f"    <!-- pcilint: ignore[{diags[0].code}] -- "
+                                         "TODO: reason -->")
+        replace_text(client, uri, fixed, version=2)
+        assert await diagnostics_after(client, uri, 1) == []
+
+
 async def test_autofix_code_action_when_the_fixes_package_is_there(tmp_path: Path) -> None:
     pytest.importorskip("pcilint.fixes")
     source = 'import requests\n\nrequests.post("http://api.stripe.com/v1/charges")\n'
