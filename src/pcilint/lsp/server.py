@@ -84,7 +84,9 @@ class PcilintServer(LanguageServer):
         self.engine = EngineThread()
         self.session: Session | None = None  # created and used on the engine thread only
         self.debounce = DEFAULT_DEBOUNCE
-        self.jobs = 0
+        # One process: forking scan workers from a threaded server can deadlock them (seen: a
+        # pool started on the engine thread hung for good), so jobs > 1 is opt-in.
+        self.jobs = 1
         self.root = Path.cwd()
         self.reports: dict[str, tuple[int | None, str, DocumentReport]] = {}  # uri -> last check
         self.pending: dict[str, asyncio.Task] = {}
@@ -265,7 +267,7 @@ def initialize(ls: PcilintServer, params: types.InitializeParams) -> None:
                                                           dict) else {}
     try:
         ls.debounce = max(0.0, float(options.get("debounce", DEFAULT_DEBOUNCE)))
-        ls.jobs = max(0, int(options.get("jobs", 0)))
+        ls.jobs = max(0, int(options.get("jobs", 1)))
     except (TypeError, ValueError):
         pass
     root = ls.workspace.root_path

@@ -36,7 +36,7 @@ class DocumentReport:
 class Session:
     """One workspace: its configuration, a scanner, and the project facts of its last full scan."""
 
-    def __init__(self, root: Path, jobs: int = 0) -> None:
+    def __init__(self, root: Path, jobs: int = 1) -> None:
         self.root = root.resolve()
         self.jobs = jobs
         self.config_error: str | None = None
