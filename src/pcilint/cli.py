@@ -419,6 +419,18 @@ def _rule_files_of(path: Path) -> list[Path]:
 
 
 
+@main.command("lsp")
+def lsp() -> None:
+    """Run the language server on stdin/stdout (for editors; needs `pip install 'pcilint[lsp]'`,
+    see docs/editors.md)."""
+    from pcilint.lsp import run
+
+    try:
+        run()
+    except PcilintError as exc:
+        _fail(exc, False)
+
+
 @main.command("kinds")
 def list_kinds() -> None:
     """Document the check kinds YAML rules can use, with their parameters."""

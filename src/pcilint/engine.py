@@ -32,6 +32,7 @@ from pcilint.gc_tuning import collect_promoted, parse_gc
 from pcilint.pool import WorkerPool
 from pcilint.prefilter import DependencyGraph
 from pcilint.project_phase import ProjectPhase, _dedupe
+from pcilint.recheck import ProjectState, Recheck
 from pcilint.ruleset import Rule
 from pcilint.scan_cache import ResultCache, _forced_entries
 from pcilint.scan_file import (_TOKEN, DEFAULT_MAX_PARSE_TOKENS, FileAnalysis, FileTimeout,
@@ -65,7 +66,7 @@ class Options:
     inventory: bool = False  # collect what was examined (pcilint.inventory) for the reports
 
 
-class Scanner(RuleSetup, FileAnalysis, ResultCache, WorkerPool, ProjectPhase):
+class Scanner(RuleSetup, FileAnalysis, ResultCache, WorkerPool, ProjectPhase, Recheck):
     """A configured scanner: the active rules and settings, reusable across scans."""
 
     def __init__(self, settings: Settings, options: Options, rules: list[Rule] | None = None) -> None:
@@ -99,8 +100,10 @@ class Scanner(RuleSetup, FileAnalysis, ResultCache, WorkerPool, ProjectPhase):
 
     # -- the whole scan ---------------------------------------------------------------------------
     def scan(self, paths: list[Path], cwd: Path | None = None,
-             progress: Callable[[int, int], None] | None = None) -> ScanResult:
-        """Scan ``paths``; ``progress(done, total)`` is called as files finish (main process)."""
+             progress: Callable[[int, int], None] | None = None,
+             state: ProjectState | None = None) -> ScanResult:
+        """Scan ``paths``; ``progress(done, total)`` is called as files finish (main process).
+        ``state``, when given, keeps every file's result for :meth:`recheck`."""
         started = time.perf_counter()
         cwd = cwd or Path.cwd()
         files, problems = discover(paths, self.kinds, self.settings.exclude, self.settings.root, cwd)
@@ -118,6 +121,9 @@ class Scanner(RuleSetup, FileAnalysis, ResultCache, WorkerPool, ProjectPhase):
             findings += fr.findings
         self._project_inventory: dict[str, list] = {}
         findings += self._project_phase(by_path, {f.display: f for f in files})
+        if state is not None:
+            state.results, state.sources = by_path, {f.display: f for f in files}
+            state.forced = dict(self._closure_forced)
         findings = self._suppress(findings, by_path, result)
         result.findings = sorted(_dedupe(findings), key=lambda f: f.sort_key)
         assign_fingerprints(result.findings)
@@ -151,6 +157,7 @@ class Scanner(RuleSetup, FileAnalysis, ResultCache, WorkerPool, ProjectPhase):
                     progress: Callable[[int, int], None] | None = None) -> list[FileResult]:
         user_tick = progress or (lambda done, total: None)
         counted = [0]
+        self._closure_forced: dict[str, Force] = {}
 
         def tick(n: int = 1) -> None:
             counted[0] += n
@@ -198,6 +205,7 @@ class Scanner(RuleSetup, FileAnalysis, ResultCache, WorkerPool, ProjectPhase):
                 self._force_files(more, by_display, results, digests)
             if closure_key and self.cache is not None and prior != sorted(forced.items()):
                 self.cache.put(closure_key, (contents, sorted(forced.items())))
+            self._closure_forced = forced  # (kept by scan(state=...) for recheck)
         if self.cache is not None and self._new_entries:
             self._write_manifest()
         return [results[f.display] for f in files if f.display in results]

@@ -18,9 +18,12 @@ class ProjectPhase:
     """The project-phase part of :class:`pcilint.engine.Scanner` (a mixin: it shares the scanner's
     state)."""
 
-    def _project_phase(self, by_path: dict[str, FileResult],
-                       sources: dict[str, SourceFile]) -> list[Finding]:
-        line_cache: dict[str, list[str]] = {}
+    def _project_phase(self, by_path: dict[str, FileResult], sources: dict[str, SourceFile],
+                       cache: bool = True, texts: dict[str, str] | None = None
+                       ) -> list[Finding]:
+        """The cross-module findings; ``cache``: reuse and store them; ``texts``: files whose
+        current text is not (yet) the one on disk (an editor's buffer)."""
+        line_cache: dict[str, list[str]] = {p: t.splitlines() for p, t in (texts or {}).items()}
 
         def line_of(path: str, line: int) -> str:
             if path not in line_cache:
@@ -41,7 +44,7 @@ class ProjectPhase:
         # cross-module findings can change when another file changes); only its output is reused
         # when no file's facts or content changed.
         key = None
-        if self.cache is not None:
+        if self.cache is not None and cache:
             # Facts are a function of a file's content under the scan key, so the contents (and
             # which files were analysed) stand for them: a deterministic key across processes.
             key = key_of("project", self.scan_key, *(
