@@ -103,12 +103,7 @@ class FileAnalysis:
                 result.error = _one_line(_syntax_error_message(exc, text))
                 # A key or card number in a file that does not parse is still committed: the
                 # checks that can judge raw lines read it as text.
-                ctx = FileContext(path, text, file_kind, self.settings, None)
-                for rule in rules:
-                    rule.check.check_unparsed(ctx)
-                result.findings = ctx.findings
-                result.suppressions = text_suppressions(text)
-                return result
+                return self._check_as_text(result, text, file_kind, rules)
             except RecursionError:
                 result.error = "expression nested too deeply to parse"
                 return result
@@ -156,7 +151,13 @@ class FileAnalysis:
             rules = self._matching_rules(rules, text)
         if rules:
             self._ensure_checks()
-            ctx = FileContext(path, text, file_kind, self.settings, None)
+        return self._check_as_text(result, text, file_kind, rules)
+
+    def _check_as_text(self, result: FileResult, text: str, file_kind: str,
+                       rules: list[Rule]) -> FileResult:
+        """``rules``' raw-line checks (``check_unparsed``) on a file that is not parsed."""
+        if rules:
+            ctx = FileContext(result.path, text, file_kind, self.settings, None)
             for rule in rules:
                 rule.check.check_unparsed(ctx)
             result.findings = ctx.findings

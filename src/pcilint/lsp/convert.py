@@ -193,16 +193,6 @@ def _existing_directive(text: str, row: int) -> tuple[int, int, list[str]] | Non
     return None
 
 
-def whole_document_edit(old_text: str, new_text: str) -> types.TextEdit:
-    """Replace the whole document (the fixes return a whole new file)."""
-    lines = document_lines(old_text)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        end = types.Position(len(lines) - 1, len(lines[-1]))
-    else:
-        end = types.Position(len(lines), 0)
-    return types.TextEdit(types.Range(types.Position(0, 0), end), new_text)
-
-
 def minimal_edits(old_text: str, new_text: str) -> list[types.TextEdit]:
     """The fix as edits of only the lines it changes (one per changed run of lines, in the
     original document's coordinates): unchanged lines, which may hold a card number or key that
